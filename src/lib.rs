@@ -1,0 +1,10 @@
+//! # sundial
+//!
+//! An embeddable `no_std`, no-alloc, sans-IO implementation of the Network Time Protocol
+//! (NTPv4, RFC 5905; speaks to v1–v3 peers too).
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(any(feature = "std", test))]
+extern crate std;
