@@ -8,3 +8,5 @@
 
 #[cfg(any(feature = "std", test))]
 extern crate std;
+
+pub mod auth;
