@@ -10,3 +10,6 @@
 extern crate std;
 
 pub mod auth;
+pub mod time;
+
+pub use time::{Frequency, NtpDuration, NtpShort, NtpTime, NtpTimestamp, PollInterval};
