@@ -9,7 +9,9 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod association;
 pub mod auth;
+pub mod sample;
 pub mod time;
 
 pub use time::{Frequency, NtpDuration, NtpShort, NtpTime, NtpTimestamp, PollInterval};
