@@ -246,7 +246,12 @@ fn arb_talker() -> impl Strategy<Value = [u8; 2]> {
         Just(*b"BD"),
         Just(*b"GB"),
         Just(*b"GQ"),
-        (b'A'..=b'Z', b'A'..=b'Z').prop_map(|(a, b)| [a, b]),
+        // Any first letter but P (`$P…` is a proprietary sentence).
+        (
+            (b'A'..=b'Z').prop_filter("proprietary", |a| *a != b'P'),
+            b'A'..=b'Z'
+        )
+            .prop_map(|(a, b)| [a, b]),
     ]
 }
 
