@@ -13,6 +13,7 @@ pub mod association;
 pub mod auth;
 pub mod refclock;
 pub mod sample;
+pub mod select;
 pub mod time;
 
 pub use time::{Frequency, NtpDuration, NtpShort, NtpTime, NtpTimestamp, PollInterval};
