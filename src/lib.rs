@@ -15,5 +15,6 @@ pub mod refclock;
 pub mod sample;
 pub mod select;
 pub mod time;
+pub mod wire;
 
 pub use time::{Frequency, NtpDuration, NtpShort, NtpTime, NtpTimestamp, PollInterval};
