@@ -11,6 +11,7 @@ extern crate std;
 
 pub mod association;
 pub mod auth;
+pub mod config;
 pub mod refclock;
 pub mod sample;
 pub mod select;
