@@ -13,6 +13,7 @@ pub mod association;
 pub mod auth;
 pub mod config;
 pub mod refclock;
+pub mod rng;
 pub mod sample;
 pub mod select;
 pub mod time;
