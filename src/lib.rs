@@ -12,6 +12,7 @@ extern crate std;
 pub mod association;
 pub mod auth;
 pub mod config;
+pub mod event;
 pub mod refclock;
 pub mod rng;
 pub mod sample;
