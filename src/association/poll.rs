@@ -34,14 +34,19 @@ pub struct PollConfig {
     pub iburst: bool,
 }
 
+impl PollConfig {
+    /// minpoll 6 (64 s), maxpoll 10 (1024 s), no burst, no iburst.
+    pub const DEFAULT: PollConfig = PollConfig {
+        minpoll: PollInterval::DEFAULT_MIN,
+        maxpoll: PollInterval::DEFAULT_MAX,
+        burst: false,
+        iburst: false,
+    };
+}
+
 impl Default for PollConfig {
     fn default() -> Self {
-        PollConfig {
-            minpoll: PollInterval::DEFAULT_MIN,
-            maxpoll: PollInterval::DEFAULT_MAX,
-            burst: false,
-            iburst: false,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -191,6 +196,15 @@ impl PollTimer {
         event
     }
 
+    /// Runs one poll of a broadcast server at `now`: no reach, no bursts, just
+    /// the next send at the system poll interval (clamped to minpoll..=maxpoll).
+    pub fn poll_broadcast(&mut self, now: NtpTime, system_poll: PollInterval, entropy: u64) {
+        self.set_host_poll(system_poll);
+        self.burst_left = 0;
+        self.last_sent = now;
+        self.schedule(now, entropy);
+    }
+
     /// A RATE kiss-o'-death arrived: end any volley, lengthen the poll interval
     /// by one step (and at least to the `ppoll` the remote announced), and push
     /// the next poll out accordingly.
@@ -215,6 +229,13 @@ impl PollTimer {
         if at > self.next {
             self.next = at;
         }
+    }
+
+    /// The local clock was stepped by `step`: move the schedule with it so the
+    /// real spacing between polls does not change.
+    pub fn shift(&mut self, step: NtpDuration) {
+        self.next += step;
+        self.last_sent += step;
     }
 
     fn schedule(&mut self, now: NtpTime, entropy: u64) {

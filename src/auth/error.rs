@@ -45,6 +45,8 @@ pub enum AuthError {
     CryptoNak,
     /// The packet carries no MAC but the association requires one.
     Missing,
+    /// The MAC uses another key than the one configured for the association.
+    WrongKey(KeyId),
 }
 
 impl fmt::Display for AuthError {
@@ -56,6 +58,7 @@ impl fmt::Display for AuthError {
             AuthError::BadMac(id) => write!(f, "bad MAC with key {id}"),
             AuthError::CryptoNak => f.write_str("crypto-NAK"),
             AuthError::Missing => f.write_str("MAC missing"),
+            AuthError::WrongKey(id) => write!(f, "MAC with key {id}, not the association's"),
         }
     }
 }
