@@ -3,9 +3,11 @@
 //! [`ControlRepr`] (flags, opcode, sequence, status, association id,
 //! offset, data, optional MAC) with `parse` / `emit`.
 //!
-//! Layout: data follows the header (`count` bytes), then zero padding to a
+//! Layout: data follows the header (`count` bytes), then padding to a
 //! 4-byte boundary, or to an 8-byte boundary when a MAC follows (as ntpd
-//! and ntpq pad authenticated messages), then the MAC. Padding must be zero.
+//! and ntpq pad authenticated messages), then the MAC. Padding is normally
+//! zero, but ntpsec pads text responses with `\r\n`: non-zero padding is
+//! kept in the repr so it re-emits byte for byte.
 //! What the status word and data mean is `control`'s (the responder's) job.
 
 use core::fmt;
@@ -267,6 +269,9 @@ pub struct ControlRepr<'a> {
     pub offset: u16,
     /// The data; its length is the count field (at most 65535).
     pub data: &'a [u8],
+    /// The padding after the data as received if any byte of it is
+    /// non-zero; empty means zero padding (what `emit` writes for empty).
+    pub padding: &'a [u8],
     /// The MAC, if the message is authenticated.
     pub mac: Option<Mac<'a>>,
 }
@@ -299,9 +304,12 @@ impl<'a> ControlRepr<'a> {
         } else {
             pad4
         };
-        if rest.get(..pad).is_none_or(|p| p.iter().any(|&b| b != 0)) {
-            return Err(Error::BadPadding);
-        }
+        let padding = rest.get(..pad).ok_or(Error::BadTrailer(rest.len()))?;
+        let padding = if padding.iter().all(|&b| b == 0) {
+            &[]
+        } else {
+            padding
+        };
         Ok(ControlRepr {
             leap: view.leap(),
             version,
@@ -314,6 +322,7 @@ impl<'a> ControlRepr<'a> {
             association_id: view.association_id(),
             offset: view.offset(),
             data: bytes.get(CONTROL_HEADER_LEN..data_end).unwrap_or(&[]),
+            padding,
             mac,
         })
     }
@@ -331,6 +340,7 @@ impl<'a> ControlRepr<'a> {
     }
 
     /// Writes the message to the start of `buf`, returning its length.
+    /// `BadPadding` if `padding` is neither empty nor exactly the padding length.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         check_version(self.version)?;
         if self.version == 1 {
@@ -354,7 +364,11 @@ impl<'a> ControlRepr<'a> {
         let data_end = CONTROL_HEADER_LEN + self.data.len();
         write(out, CONTROL_HEADER_LEN..data_end, self.data);
         let mac_at = self.mac_offset();
-        zero(out, data_end..mac_at);
+        match self.padding.len() {
+            0 => zero(out, data_end..mac_at),
+            n if n == mac_at - data_end => write(out, data_end..mac_at, self.padding),
+            _ => return Err(Error::BadPadding),
+        }
         if let Some(mac) = &self.mac {
             mac.emit(out.get_mut(mac_at..).unwrap_or(&mut []))?;
         }
@@ -405,6 +419,7 @@ mod tests {
             association_id: 3,
             offset: 0,
             data: b"abcde",
+            padding: &[],
             mac: Some(Mac {
                 key_id: 1,
                 digest: &[0xaa; 16],
@@ -418,8 +433,17 @@ mod tests {
         let n = plain.emit(&mut out).unwrap();
         assert_eq!(n, 20);
         assert_eq!(ControlRepr::parse(&out[..n]), Ok(plain));
-        out[18] = 1;
-        assert_eq!(ControlRepr::parse(&out[..n]), Err(Error::BadPadding));
+        out[18] = b'\r';
+        let odd = ControlRepr::parse(&out[..n]).unwrap();
+        assert_eq!(odd.padding, &[0, b'\r', 0]);
+        let mut again = [0u8; 64];
+        assert_eq!(odd.emit(&mut again), Ok(n));
+        assert_eq!(again[..n], out[..n]);
+        let wrong = ControlRepr {
+            padding: b"\r\n",
+            ..plain
+        };
+        assert_eq!(wrong.emit(&mut again), Err(Error::BadPadding));
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub enum Error {
     BadMacLength(usize),
     /// A mode 6 message whose count runs past the end of the datagram.
     BadCount(u16),
-    /// Non-zero padding bytes after mode 6 data.
+    /// Mode 6 padding given to `emit` with the wrong length.
     BadPadding,
 }
 
@@ -50,7 +50,7 @@ impl fmt::Display for Error {
             Error::AmbiguousTrailer => f.write_str("extension field / MAC ambiguity"),
             Error::BadMacLength(n) => write!(f, "bad MAC digest length {n}"),
             Error::BadCount(n) => write!(f, "mode 6 count {n} past end of packet"),
-            Error::BadPadding => f.write_str("non-zero padding"),
+            Error::BadPadding => f.write_str("bad padding length"),
         }
     }
 }
