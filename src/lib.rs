@@ -13,11 +13,13 @@ pub mod adjust;
 pub mod association;
 pub mod auth;
 pub mod config;
+pub mod control;
 pub mod event;
 pub mod refclock;
 pub mod rng;
 pub mod sample;
 pub mod select;
+pub mod server;
 pub mod time;
 pub mod wire;
 
