@@ -9,6 +9,7 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod access;
 pub mod adjust;
 pub mod association;
 pub mod auth;
