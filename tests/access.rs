@@ -4,9 +4,10 @@
 use core::net::{IpAddr, SocketAddr};
 use sundial::NtpTime;
 use sundial::access::{
-    Access, Decision, DefaultScope, Kiss, RateDecision, RateLimiter, RateParams, Request,
-    RequestKind, RestrictFlags as F, RestrictList,
+    Access, AddressFamily, Decision, RateDecision, RateLimiter, RateParams, Request, RequestKind,
+    RestrictFlags as F, RestrictList,
 };
+use sundial::wire::KissCode as Kiss;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -33,18 +34,28 @@ fn req(kind: RequestKind) -> Request {
 fn flags(words: &str) -> F {
     words
         .split_whitespace()
-        .map(|w| F::from_keyword(w).unwrap())
+        .map(|w| match w {
+            "ignore" => F::IGNORE,
+            "kod" => F::KOD,
+            "limited" => F::LIMITED,
+            "nomodify" => F::NOMODIFY,
+            "nopeer" => F::NOPEER,
+            "noquery" => F::NOQUERY,
+            "noserve" => F::NOSERVE,
+            "notrap" => F::NOTRAP,
+            "notrust" => F::NOTRUST,
+            "ntpport" => F::NTPPORT,
+            "version" => F::VERSION,
+            _ => panic!("{w}"),
+        })
         .fold(F::empty(), |a, b| a | b)
 }
 
 fn table() -> RestrictList<16> {
     let mut l = RestrictList::new();
+    l.set_default(None, flags("kod limited nomodify notrap nopeer noquery"));
     l.set_default(
-        DefaultScope::Both,
-        flags("kod limited nomodify notrap nopeer noquery"),
-    );
-    l.set_default(
-        DefaultScope::Ipv6,
+        Some(AddressFamily::V6),
         flags("kod limited nomodify notrap nopeer"),
     );
     l.add_prefix(ip("127.0.0.1"), 32, F::empty()).unwrap();
@@ -111,10 +122,10 @@ fn default_scopes_are_separate() {
     let mut l = RestrictList::<2>::new();
     assert_eq!(l.lookup(sa("192.0.2.1")), F::NOMODIFY);
     assert_eq!(l.lookup(sa("2001:db8::1")), F::NOMODIFY);
-    l.set_default(DefaultScope::Ipv4, F::IGNORE);
+    l.set_default(Some(AddressFamily::V4), F::IGNORE);
     assert_eq!(l.lookup(sa("192.0.2.1")), F::IGNORE);
     assert_eq!(l.lookup(sa("2001:db8::1")), F::NOMODIFY);
-    l.set_default(DefaultScope::Both, F::NOQUERY);
+    l.set_default(None, F::NOQUERY);
     assert_eq!(l.lookup(sa("192.0.2.1")), F::NOQUERY);
     assert_eq!(l.lookup(sa("2001:db8::1")), F::NOQUERY);
 }
@@ -195,7 +206,7 @@ fn decisions_follow_ntpd_flags() {
 #[test]
 fn noepeer_blocks_even_authenticated_peers() {
     let mut a: Access<4, 8> = Access::new(RateParams::default(), 1);
-    a.restrict.set_default(DefaultScope::Both, F::NOEPEER);
+    a.restrict.set_default(None, F::NOEPEER);
     let r = Request {
         kind: RequestKind::SymmetricActive,
         version: 4,
@@ -210,8 +221,7 @@ fn noepeer_blocks_even_authenticated_peers() {
 #[test]
 fn limited_client_gets_rate_kiss_once_per_streak() {
     let mut a: Access<4, 64> = Access::new(RateParams::default(), 3);
-    a.restrict
-        .set_default(DefaultScope::Both, flags("limited kod"));
+    a.restrict.set_default(None, flags("limited kod"));
     let c = sa("192.0.2.44");
     let mut d = |ms: i64| a.check(c, t(ms), req(RequestKind::Client)).decision;
     assert_eq!(d(0), Decision::Serve);
@@ -410,4 +420,82 @@ fn limiter_size_for_default_capacity() {
     assert!(size <= 1024 * 16 + 128, "{size}");
     let size = core::mem::size_of::<Access<32, 1024>>();
     println!("size_of::<Access<32, 1024>>() = {size} bytes");
+}
+
+#[test]
+fn list_from_parsed_ntp_conf() {
+    let text = "\
+restrict default kod limited nomodify notrap nopeer noquery
+restrict -6 default kod limited nomodify notrap nopeer
+restrict source nomodify notrap
+restrict 127.0.0.1
+restrict ::1
+restrict 192.168.0.0 mask 255.255.0.0 nomodify notrap
+restrict 10.0.0.0/8 noserve kod
+";
+    let parsed = sundial::config::parse::<4, 16, 4>(text).unwrap();
+    let (list, source) = RestrictList::<16>::from_config(&parsed.config.restrictions).unwrap();
+    assert_eq!(source, Some(flags("nomodify notrap")));
+    assert_eq!(list.lookup(sa("127.0.0.1")), F::empty());
+    assert_eq!(list.lookup(sa("::1")), F::empty());
+    assert_eq!(list.lookup(sa("192.168.3.3")), flags("nomodify notrap"));
+    assert_eq!(list.lookup(sa("10.3.3.3")), flags("noserve kod"));
+    assert_eq!(
+        list.lookup(sa("203.0.113.1")),
+        flags("kod limited nomodify notrap nopeer noquery")
+    );
+    assert_eq!(
+        list.lookup(sa("2001:db8::1")),
+        flags("kod limited nomodify notrap nopeer")
+    );
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn limiter_never_panics_and_stays_bounded(
+            ops in prop::collection::vec((any::<u8>(), any::<i64>(), any::<bool>()), 0..300),
+            avg in any::<u8>(), min in any::<u8>(), burst in any::<u8>(),
+            stale in any::<u32>(), kps in any::<u16>(), ops_ps in any::<u16>(),
+        ) {
+            let params = RateParams {
+                average_log2: avg, minimum: min, burst, stale_after: stale,
+                kod_per_second: kps, overflow_per_second: ops_ps,
+            };
+            let mut l = RateLimiter::<16>::new(params, 99);
+            for (who, when, kod) in ops {
+                let a = IpAddr::from([10, 0, 0, who]);
+                let now = NtpTime::from_parts(when >> 8, (when as u32) << 24);
+                let _ = l.check(a, now, kod);
+                prop_assert!(l.len() <= 16);
+            }
+        }
+
+        #[test]
+        fn lookup_is_the_most_specific_match(
+            entries in prop::collection::vec((any::<u32>(), 0u8..=32, any::<u16>()), 0..12),
+            probe in any::<u32>(),
+        ) {
+            let mut l = RestrictList::<12>::new();
+            for (a, len, f) in &entries {
+                let f = F::from_bits_truncate(u32::from(*f)) - F::NTPPORT;
+                l.add_prefix(IpAddr::from(a.to_be_bytes()), *len, f).unwrap();
+            }
+            let got = l.lookup(SocketAddr::new(IpAddr::from(probe.to_be_bytes()), 1));
+            // Reference: the longest matching prefix, flags ORed over equal entries.
+            let mask = |len: u8| u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            let best = entries.iter().filter(|(a, len, _)| probe & mask(*len) == a & mask(*len))
+                .map(|(_, len, _)| *len).max();
+            let want = match best {
+                None => F::NOMODIFY,
+                Some(b) => entries.iter()
+                    .filter(|(a, len, _)| *len == b && probe & mask(b) == a & mask(b))
+                    .fold(F::empty(), |acc, (_, _, f)| acc | (F::from_bits_truncate(u32::from(*f)) - F::NTPPORT)),
+            };
+            prop_assert_eq!(got, want);
+        }
+    }
 }

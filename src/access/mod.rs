@@ -23,11 +23,12 @@ mod ratelimit;
 mod restrict;
 
 pub use ratelimit::{RateDecision, RateLimiter, RateParams, RateStats};
-pub use restrict::{DefaultScope, RestrictEntry, RestrictError, RestrictFlags, RestrictList};
+pub use restrict::{AddressFamily, RestrictEntry, RestrictError, RestrictFlags, RestrictList};
 
 use core::net::SocketAddr;
 
 use crate::time::NtpTime;
+use crate::wire::KissCode;
 
 /// What kind of packet arrived, as far as access control cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,26 +81,6 @@ pub struct Request {
     pub authenticated: bool,
 }
 
-/// The kiss code to send in a kiss-o'-death reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Kiss {
-    /// `RATE`: slow down.
-    Rate,
-    /// `DENY`: access denied by the server.
-    Deny,
-}
-
-impl Kiss {
-    /// The four ASCII bytes of the reference id.
-    pub const fn code(self) -> [u8; 4] {
-        match self {
-            Kiss::Rate => *b"RATE",
-            Kiss::Deny => *b"DENY",
-        }
-    }
-}
-
 /// What to do with the packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -112,8 +93,8 @@ pub enum Decision {
     ServeStateless,
     /// Mode 6 only: answer with a permission error and no data.
     Refuse,
-    /// Answer with a kiss-o'-death carrying this code.
-    Kod(Kiss),
+    /// Answer with a kiss-o'-death carrying this code (`RATE` or `DENY`).
+    Kod(KissCode),
 }
 
 /// The decision and the flags it was taken from (the control responder
@@ -185,7 +166,7 @@ impl<const R: usize, const N: usize> Access<R, N> {
         let is_request = matches!(kind, K::Client | K::SymmetricActive);
         if flags.contains(RestrictFlags::NOSERVE) {
             if is_request && flags.contains(RestrictFlags::KOD) && self.limiter.allow_kod(now) {
-                return Decision::Kod(Kiss::Deny);
+                return Decision::Kod(KissCode::Deny);
             }
             return Decision::Drop;
         }
@@ -200,7 +181,7 @@ impl<const R: usize, const N: usize> Access<R, N> {
             match self.limiter.check(from.ip(), now, kod) {
                 RateDecision::Accept => {}
                 RateDecision::Limited => return Decision::Drop,
-                RateDecision::LimitedKod => return Decision::Kod(Kiss::Rate),
+                RateDecision::LimitedKod => return Decision::Kod(KissCode::Rate),
             }
         }
         let may_mobilize = !flags.contains(RestrictFlags::NOEPEER)

@@ -7,89 +7,14 @@
 //! (`::ffff:a.b.c.d`) are matched as IPv4.
 //!
 //! This file owns the table and the match; what the flags mean for a given
-//! request is decided in [`super`]. Fixed capacity `N`, no allocation.
+//! request is decided in [`super`]. Fixed capacity `N`, no allocation. The
+//! flags type is the config parser's ([`RestrictFlags`], every ntpd 4.2.8
+//! flag); `flake` (drop 10 % for testing) and `mssntp` have no effect here.
 
 use core::net::{IpAddr, SocketAddr};
 
-bitflags::bitflags! {
-    /// ntpd's restriction flags (`restrict ... FLAG ...`), with ntpd's meanings.
-    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-    pub struct RestrictFlags: u16 {
-        /// `ignore`: drop every packet, ntpq queries included.
-        const IGNORE = 1 << 0;
-        /// `kod`: answer a rate or access violation with a kiss-o'-death
-        /// (RATE with `limited`, DENY with `noserve`); KoDs are themselves
-        /// rate limited.
-        const KOD = 1 << 1;
-        /// `limited`: rate-limit time requests (`discard average/minimum`).
-        /// Does not apply to mode 6 queries.
-        const LIMITED = 1 << 2;
-        /// `lowpriotrap`: traps set by these hosts may be displaced by others.
-        const LOWPRIOTRAP = 1 << 3;
-        /// `mssntp`: Microsoft signing; accepted for compatibility, no effect.
-        const MSSNTP = 1 << 4;
-        /// `noepeer`: never mobilize an ephemeral symmetric association, even
-        /// for authenticated packets (they are answered statelessly).
-        const NOEPEER = 1 << 5;
-        /// `nomodify`: refuse mode 6 writes (reads are allowed).
-        const NOMODIFY = 1 << 6;
-        /// `nomrulist`: refuse the mode 6 MRU list.
-        const NOMRULIST = 1 << 7;
-        /// `nopeer`: unauthenticated packets may not mobilize associations
-        /// (symmetric active is answered statelessly, broadcast is ignored).
-        const NOPEER = 1 << 8;
-        /// `noquery`: drop mode 6 (and mode 7) queries; time service unaffected.
-        const NOQUERY = 1 << 9;
-        /// `noserve`: drop time packets; mode 6 queries still allowed.
-        const NOSERVE = 1 << 10;
-        /// `notrap`: refuse mode 6 trap service.
-        const NOTRAP = 1 << 11;
-        /// `notrust`: drop time packets that are not cryptographically
-        /// authenticated.
-        const NOTRUST = 1 << 12;
-        /// `ntpport`: the entry matches only packets from source port 123.
-        const NTPPORT = 1 << 13;
-        /// `version`: drop time packets whose version is not 4.
-        const VERSION = 1 << 14;
-    }
-}
-
-impl RestrictFlags {
-    /// The flag for an ntpd keyword (`"nomodify"` → `NOMODIFY`); `None` for
-    /// anything else.
-    pub fn from_keyword(word: &str) -> Option<RestrictFlags> {
-        Some(match word {
-            "ignore" => RestrictFlags::IGNORE,
-            "kod" => RestrictFlags::KOD,
-            "limited" => RestrictFlags::LIMITED,
-            "lowpriotrap" => RestrictFlags::LOWPRIOTRAP,
-            "mssntp" => RestrictFlags::MSSNTP,
-            "noepeer" => RestrictFlags::NOEPEER,
-            "nomodify" => RestrictFlags::NOMODIFY,
-            "nomrulist" => RestrictFlags::NOMRULIST,
-            "nopeer" => RestrictFlags::NOPEER,
-            "noquery" => RestrictFlags::NOQUERY,
-            "noserve" => RestrictFlags::NOSERVE,
-            "notrap" => RestrictFlags::NOTRAP,
-            "notrust" => RestrictFlags::NOTRUST,
-            "ntpport" => RestrictFlags::NTPPORT,
-            "version" => RestrictFlags::VERSION,
-            _ => return None,
-        })
-    }
-}
-
-/// Which default entry `restrict default` changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum DefaultScope {
-    /// `restrict default`: both families.
-    Both,
-    /// `restrict -4 default`.
-    Ipv4,
-    /// `restrict -6 default`.
-    Ipv6,
-}
+pub use crate::config::{AddressFamily, RestrictFlags};
+use crate::config::{Restrict, RestrictTarget};
 
 /// Why an entry could not be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,12 +109,13 @@ impl<const N: usize> RestrictList<N> {
         }
     }
 
-    /// `restrict [-4|-6] default FLAGS`: replaces the default flags.
-    pub fn set_default(&mut self, scope: DefaultScope, flags: RestrictFlags) {
-        if scope != DefaultScope::Ipv6 {
+    /// `restrict [-4|-6] default FLAGS`: replaces the default flags of one
+    /// family, or of both for `None`.
+    pub fn set_default(&mut self, family: Option<AddressFamily>, flags: RestrictFlags) {
+        if family != Some(AddressFamily::V6) {
             self.default_v4 = flags;
         }
-        if scope != DefaultScope::Ipv4 {
+        if family != Some(AddressFamily::V4) {
             self.default_v6 = flags;
         }
     }
@@ -230,6 +156,33 @@ impl<const N: usize> RestrictList<N> {
             return Err(RestrictError::FamilyMismatch);
         }
         self.insert(v6, value, mask, flags)
+    }
+
+    /// Builds the list from parsed `restrict` lines, in file order.
+    /// `restrict source` lines are not address entries: their flags are
+    /// returned for the caller to apply with [`RestrictList::add_prefix`]
+    /// to each association's address (host entry) as it is made.
+    pub fn from_config(lines: &[Restrict]) -> Result<(Self, Option<RestrictFlags>), RestrictError> {
+        let mut list = Self::new();
+        let mut source = None;
+        for line in lines {
+            match line.target {
+                RestrictTarget::Default(family) => list.set_default(family, line.flags),
+                RestrictTarget::Source => source = Some(line.flags),
+                RestrictTarget::Address {
+                    address,
+                    mask: Some(mask),
+                } => list.add_masked(address, mask, line.flags)?,
+                RestrictTarget::Address {
+                    address,
+                    mask: None,
+                } => {
+                    let len = if ip_key(address).0 { 128 } else { 32 };
+                    list.add_prefix(address, len, line.flags)?;
+                }
+            }
+        }
+        Ok((list, source))
     }
 
     /// Adds an entry; an existing identical address/mask/`ntpport` entry
@@ -297,30 +250,6 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn keywords() {
-        for w in [
-            "ignore",
-            "kod",
-            "limited",
-            "lowpriotrap",
-            "mssntp",
-            "noepeer",
-            "nomodify",
-            "nomrulist",
-            "nopeer",
-            "noquery",
-            "noserve",
-            "notrap",
-            "notrust",
-            "ntpport",
-            "version",
-        ] {
-            assert!(RestrictFlags::from_keyword(w).is_some(), "{w}");
-        }
-        assert_eq!(RestrictFlags::from_keyword("nosuch"), None);
     }
 
     #[test]
