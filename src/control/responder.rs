@@ -133,6 +133,7 @@ impl ControlReply {
             association_id: self.request.association_id,
             offset: u16::try_from(self.offset).ok()?,
             data: &[],
+            padding: &[],
             mac: None,
         };
         let error = match rendered {
