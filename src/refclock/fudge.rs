@@ -96,6 +96,28 @@ impl Fudge {
     }
 }
 
+impl From<&crate::config::Fudge> for Fudge {
+    /// The runtime fudge for a parsed `fudge` line (unset values take the defaults).
+    fn from(c: &crate::config::Fudge) -> Self {
+        let mut flags = FudgeFlags::empty();
+        for (set, flag) in c.flags.iter().zip([
+            FudgeFlags::FLAG1,
+            FudgeFlags::FLAG2,
+            FudgeFlags::FLAG3,
+            FudgeFlags::FLAG4,
+        ]) {
+            flags.set(flag, *set == Some(true));
+        }
+        Fudge {
+            time1: c.time1.unwrap_or(NtpDuration::ZERO),
+            time2: c.time2.unwrap_or(NtpDuration::ZERO),
+            stratum: c.stratum,
+            refid: c.refid.map(crate::config::RefId::to_bytes),
+            flags,
+        }
+    }
+}
+
 /// Builds a NUL-padded refid from up to four ASCII bytes (longer input is truncated).
 pub fn refid(text: &[u8]) -> [u8; 4] {
     let mut out = [0u8; 4];
@@ -127,5 +149,21 @@ mod tests {
             ..Fudge::NONE
         };
         assert!(f.has(FudgeFlags::FLAG1) && !f.has(FudgeFlags::FLAG2));
+    }
+
+    #[test]
+    fn from_config() {
+        let mut c = crate::config::Fudge::new(crate::config::RefclockId {
+            driver: 20,
+            unit: 0,
+        });
+        c.time2 = Some(NtpDuration::from_millis(350));
+        c.flags = [Some(true), Some(false), None, Some(true)];
+        c.refid = crate::config::RefId::new("GNSS");
+        let f = Fudge::from(&c);
+        assert_eq!(f.time2, NtpDuration::from_millis(350));
+        assert_eq!(f.time1, NtpDuration::ZERO);
+        assert_eq!(f.flags, FudgeFlags::FLAG1 | FudgeFlags::FLAG4);
+        assert_eq!(f.refid, Some(*b"GNSS"));
     }
 }

@@ -15,16 +15,10 @@ pub const DRIVER_NMEA: u8 = 20;
 /// Driver type 22: PPS (pulse per second) through an edge input.
 pub const DRIVER_PPS: u8 = 22;
 
-/// A reference clock address `127.127.driver.unit`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct RefclockId {
-    /// Driver type T (1 local, 8 parse/Meinberg, 20 NMEA, 22 PPS, …).
-    pub driver: u8,
-    /// Unit number U (distinguishes several clocks of one type; for the local clock in the
-    /// SCO variant it is the stratum).
-    pub unit: u8,
-}
+/// A reference clock address `127.127.driver.unit` (driver type T, unit U). The type is
+/// the one the configuration records (`crate::config::RefclockId`); this module adds the
+/// address conversions.
+pub use crate::config::RefclockId;
 
 /// An address that is not a `127.127.T.U` pseudo address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +42,7 @@ impl RefclockId {
 
     /// The `127.127.T.U` address of this clock.
     pub const fn to_ipv4(self) -> Ipv4Addr {
-        Ipv4Addr::new(127, 127, self.driver, self.unit)
+        self.ip()
     }
 
     /// The clock named by a `127.127.T.U` address, or `None` for any other address.
@@ -84,12 +78,6 @@ impl TryFrom<Ipv4Addr> for RefclockId {
 
     fn try_from(addr: Ipv4Addr) -> Result<Self, Self::Error> {
         Self::from_ipv4(addr).ok_or(NotARefclockAddress)
-    }
-}
-
-impl fmt::Display for RefclockId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "127.127.{}.{}", self.driver, self.unit)
     }
 }
 

@@ -312,6 +312,7 @@ impl Refclock {
             },
             precision,
             fallback_only: matches!(self.driver, Driver::Local(_)),
+            pps: matches!(self.driver, Driver::Pps(_)),
             kernel_pps: self.pps_edge().is_some() && self.fudge.has(FudgeFlags::FLAG3),
             last_sample: self.last_sample,
         }
@@ -357,6 +358,7 @@ mod tests {
         let pps = pps.unwrap();
         assert_eq!(pps.pps_edge(), Some(Edge::Clear));
         assert!(pps.needs_numbering() && pps.serial_settings().is_none());
+        assert!(pps.status(NtpTime::from_parts(3_900_000_000, 0)).pps);
         let gps = Refclock::new(RefclockId::new(8, 1), 7 + 128, Fudge::NONE).unwrap();
         assert_eq!(gps.serial_settings().map(|s| s.baud), Some(19_200));
         assert_eq!(gps.pps_edge(), Some(Edge::Assert));

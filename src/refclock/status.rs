@@ -57,8 +57,12 @@ pub struct RefclockStatus {
     pub refid: [u8; 4],
     /// Precision, log2 seconds (−20 ≈ 1 µs).
     pub precision: i8,
-    /// Only to be used when no real source is available (the local clock driver).
+    /// Only to be used when no real source is available (the local clock driver; selection
+    /// flag `LOCAL_CLOCK`).
     pub fallback_only: bool,
+    /// A PPS source that needs a prefer peer to number its seconds (type 22; selection flag
+    /// `PPS`, tally `o` when used). An attached PPS numbers itself and is not flagged.
+    pub pps: bool,
     /// `fudge flag3`: the host may hand PPS edges to a kernel PPS discipline.
     pub kernel_pps: bool,
     /// Local time of the last sample this clock produced, if any.
