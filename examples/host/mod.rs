@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod clock;
+pub mod date;
 pub mod drift;
 pub mod net;
 pub mod signal;

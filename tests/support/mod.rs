@@ -37,16 +37,55 @@ pub const CHRONY_PORT: u16 = 12300;
 /// chronyd's command port in these tests.
 pub const CHRONY_CMDPORT: u16 = 12323;
 
-/// Prints a clear skip message (visible with `--nocapture` and in CI logs via stderr).
+/// Prints a clear skip message straight to stderr (not captured by the test harness, so it
+/// shows in every `cargo test` run and in CI logs).
 pub fn skip(test: &str, why: &str) {
-    eprintln!("SKIP {test}: {why}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {why}");
 }
 
-/// Everything that uses fixed ports (123, 12300) takes this lock, so tests in one binary do not
-/// collide; a poisoned lock (a panicking test) is still usable.
-pub fn port_lock() -> MutexGuard<'static, ()> {
+/// Held while a test uses the fixed ports (123, 12300, 12323): an in-process mutex (tests in
+/// one binary) plus an exclusive `flock` on `/tmp/sundial-interop.lock` (other test binaries and
+/// other checkouts on this machine running the same tests at the same time).
+pub struct PortLock {
+    _guard: MutexGuard<'static, ()>,
+    _file: Option<fs::File>,
+}
+
+/// Takes the [`PortLock`], waiting up to 5 minutes for another process to finish (then it goes
+/// ahead without the file lock, and the port checks in `start_*` make the test skip).
+pub fn port_lock() -> PortLock {
+    use std::os::fd::AsRawFd;
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(std::env::temp_dir().join("sundial-interop.lock"))
+        .ok();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut said = false;
+    let file = file.filter(|f| {
+        loop {
+            // SAFETY: flock on a file descriptor we own.
+            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                break true;
+            }
+            if Instant::now() > deadline {
+                eprintln!("interop lock still held after 5 minutes; going ahead without it");
+                break false;
+            }
+            if !said {
+                eprintln!("waiting for another interop test run (flock /tmp/sundial-interop.lock)");
+                said = true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    PortLock {
+        _guard: guard,
+        _file: file,
+    }
 }
 
 /// A program on PATH (plus /usr/sbin, /sbin, which a non-login PATH may lack).
@@ -56,6 +95,18 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
         .map(|d| d.join(name))
         .find(|p| p.is_file())
+}
+
+/// Interop tests run in CI (`CI` set) or when `SUNDIAL_INTEROP=1`; elsewhere they skip, so a
+/// developer's `cargo test` stays fast and does not queue behind other checkouts' daemons.
+pub fn interop_enabled() -> Result<(), String> {
+    let on =
+        |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty() && x != "0" && x != "false");
+    if on("SUNDIAL_INTEROP") || on("CI") {
+        Ok(())
+    } else {
+        Err("interop tests are off here: set SUNDIAL_INTEROP=1 (CI sets CI=true)".into())
+    }
 }
 
 /// chronyd: `$SUNDIAL_CHRONYD`, the private unpack that `.ci/run` makes, or PATH.
@@ -161,6 +212,25 @@ impl Daemon {
         self.child.id()
     }
 
+    /// Waits until it answers as a synchronized server; `Err` with its logs if it exits or
+    /// does not get there within `timeout`.
+    pub fn wait_synced(&mut self, timeout: Duration) -> Result<Reply, String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("{} exited ({status})\n{}", self.name, self.logs()));
+            }
+            if let Some(r) = wait_synced(self.addr, Duration::from_millis(500)) {
+                return Ok(r);
+            }
+        }
+        Err(format!(
+            "{} not synchronized after {timeout:?}\n{}",
+            self.name,
+            self.logs()
+        ))
+    }
+
     /// Its captured stdout+stderr and log files, for failure messages.
     pub fn logs(&self) -> String {
         let mut s = String::new();
@@ -236,7 +306,11 @@ fn spawn(
 /// Starts chronyd as a loopback server on 127.0.0.1:12300 and [::1]:12300 with a local
 /// stratum-1 reference; `extra` lines are appended to its config. `Err` says why it was skipped.
 pub fn start_chronyd(extra: &str) -> Result<Daemon, String> {
+    interop_enabled()?;
     let chronyd = chronyd_path().ok_or("chronyd not found (run .ci/run or set SUNDIAL_CHRONYD)")?;
+    if UdpSocket::bind(("127.0.0.1", CHRONY_PORT)).is_err() {
+        return Err(format!("port 127.0.0.1:{CHRONY_PORT} is busy"));
+    }
     let scratch = Scratch::new("chronyd");
     let d = scratch.dir.display().to_string();
     scratch.write("chrony.keys", CHRONY_KEYS);
@@ -264,6 +338,7 @@ pub fn start_chronyd(extra: &str) -> Result<Daemon, String> {
 /// Starts ntpsec's ntpd as a loopback server on 127.0.0.1:123 and [::1]:123 with the local clock
 /// driver; `extra` lines are appended to its config. `Err` says why it was skipped.
 pub fn start_ntpd(extra: &str) -> Result<Daemon, String> {
+    interop_enabled()?;
     let ntpd = which("ntpd").ok_or("ntpd (ntpsec) not installed (run .ci/run)")?;
     if UdpSocket::bind("127.0.0.1:123").is_err() {
         return Err("port 127.0.0.1:123 is busy or not bindable".into());
