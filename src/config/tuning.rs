@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(t.dispersion, Some(Frequency::from_ppm(15)));
         let mut s = String::new();
         t.write_to(&mut s).unwrap();
-        assert_eq!(s, "tinker step 0.5 panic 0.0 dispersion 15.0 freq -12.5");
+        assert_eq!(s, "tinker step 0.5 panic 0 dispersion 15 freq -12.5");
         let e = Tinker::default()
             .parse_into(&mut Cursor::new("freq 600"))
             .unwrap_err();

@@ -243,13 +243,9 @@ fn write_exact(
             break;
         }
     }
-    // Trim trailing zeros beyond the first fraction digit ("0.0500" stays "0.05").
+    // Trim trailing zeros, and the dot of a whole number ("0.0500" is "0.05", "128.0" is "128").
     let trimmed = text.trim_end_matches('0');
-    let trimmed = if trimmed.ends_with('.') {
-        text.get(..trimmed.len().saturating_add(1)).unwrap_or(&text)
-    } else {
-        trimmed
-    };
+    let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
     w.write_str(trimmed)
 }
 
@@ -324,7 +320,7 @@ mod tests {
         assert_eq!(s, "0.05");
         s.clear();
         write_seconds(&mut s, NtpDuration::from_seconds(128)).unwrap();
-        assert_eq!(s, "128.0");
+        assert_eq!(s, "128");
         s.clear();
         write_ppm(&mut s, Frequency::parse_decimal_ppm("-12.345").unwrap()).unwrap();
         assert_eq!(s, "-12.345");
