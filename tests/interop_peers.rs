@@ -263,3 +263,79 @@ fn sntp_against_chronyd_and_ntpd() {
         assert!(out.contains("end of chain"), "{out}");
     }
 }
+
+/// Our ntpq example against ntpsec's ntpd: `-c as` prints exactly what the real ntpq prints,
+/// and `-p` agrees with it on every column but `when` and `reach` (which move between calls).
+#[test]
+fn ntpq_against_ntpd() {
+    let Some(ntpq) = support::example_bin("ntpq") else {
+        return skip(
+            "ntpq_against_ntpd",
+            "examples not built (run cargo test --all-targets)",
+        );
+    };
+    if let Err(why) = support::interop_enabled() {
+        return skip("ntpq_against_ntpd", &why);
+    }
+    let Some(real) = support::which("ntpq") else {
+        return skip("ntpq_against_ntpd", "ntpsec's ntpq not installed");
+    };
+    let _lock = support::port_lock();
+    let mut d = match support::start_ntpd("") {
+        Ok(d) => d,
+        Err(why) => return skip("ntpq_against_ntpd", &why),
+    };
+    d.wait_synced(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ours = |args: &[&str]| {
+        let mut c = Command::new(&ntpq);
+        c.args(args);
+        run(c, Duration::from_secs(10))
+    };
+    let theirs = |args: &[&str]| {
+        let mut c = Command::new(&real);
+        c.args(args);
+        run(c, Duration::from_secs(10))
+    };
+    let (ok1, a) = ours(&["-c", "as", "127.0.0.1"]);
+    let (ok2, b) = theirs(&["-c", "as", "127.0.0.1"]);
+    assert!(ok1 && ok2, "ours:\n{a}\ntheirs:\n{b}");
+    assert_eq!(a.trim(), b.trim(), "ntpq -c as differs");
+    // -p: compare tally, remote, refid, st, t, poll; skip when (col 5) and reach (col 7).
+    let cols = |out: &str| -> Vec<Vec<String>> {
+        out.lines()
+            .skip(2)
+            .map(|l| {
+                let w: Vec<String> = l
+                    .get(1..)
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect();
+                let mut keep = vec![l.get(..1).unwrap_or("").to_string()];
+                keep.extend(
+                    w.iter()
+                        .enumerate()
+                        .filter(|(i, _)| ![4, 6].contains(i))
+                        .map(|(_, s)| s.clone()),
+                );
+                keep
+            })
+            .collect()
+    };
+    let (ok1, a) = ours(&["-p", "::1"]);
+    let (ok2, b) = theirs(&["-n", "-p", "::1"]);
+    assert!(ok1 && ok2, "ours:\n{a}\ntheirs:\n{b}");
+    eprintln!("ours:\n{a}\ntheirs:\n{b}");
+    assert_eq!(a.lines().next(), b.lines().next(), "header differs");
+    assert_eq!(
+        cols(&a),
+        cols(&b),
+        "ntpq -p differs\nours:\n{a}\ntheirs:\n{b}"
+    );
+    let (ok, rv) = ours(&["-c", "rv", "127.0.0.1"]);
+    assert!(
+        ok && rv.starts_with("associd=0 status=") && rv.contains("version=\"ntpd ntpsec"),
+        "{rv}"
+    );
+}
