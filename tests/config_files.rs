@@ -391,6 +391,81 @@ fn ntpsec_peer_template() {
 }
 
 #[test]
+fn debian_ntpsec_default() {
+    let c = load(include_str!("data/conf/debian-ntpsec.conf")).config;
+    assert_eq!(c.driftfile.as_deref(), Some("/var/lib/ntpsec/ntp.drift"));
+    assert_eq!(
+        c.leapfile.as_deref(),
+        Some("/usr/share/zoneinfo/leap-seconds.list")
+    );
+    // Two `tos` lines accumulate.
+    assert_eq!(
+        (c.tos.maxclock, c.tos.minclock, c.tos.minsane),
+        (Some(11), Some(4), Some(3))
+    );
+    assert_eq!(c.associations.len(), 4);
+    for (i, a) in c.associations.iter().enumerate() {
+        assert_eq!(a.kind, AssociationKind::Pool);
+        assert_eq!(host(&a.address), format!("{i}.debian.pool.ntp.org"));
+        assert_eq!(a.options.flags, AssociationFlags::IBURST);
+    }
+    assert_eq!(
+        c.restrictions[0].flags,
+        RestrictFlags::KOD
+            | RestrictFlags::NOMODIFY
+            | RestrictFlags::NOPEER
+            | RestrictFlags::NOQUERY
+            | RestrictFlags::LIMITED
+    );
+    round_trips(&c);
+}
+
+#[test]
+fn debian_ntp_428_default() {
+    let c = load(include_str!("data/conf/debian-ntp-4.2.8.conf")).config;
+    assert_eq!(
+        c.statistics,
+        StatsKinds::LOOPSTATS | StatsKinds::PEERSTATS | StatsKinds::CLOCKSTATS
+    );
+    assert_eq!(c.filegens.len(), 3);
+    assert_eq!(c.associations.len(), 3);
+    assert_eq!(c.associations[2].options.flags, AssociationFlags::empty());
+    assert_eq!(
+        c.restrictions[0].target,
+        RestrictTarget::Default(Some(AddressFamily::V4))
+    );
+    assert_eq!(
+        c.restrictions[1].target,
+        RestrictTarget::Default(Some(AddressFamily::V6))
+    );
+    assert_eq!(c.restrictions[0].flags, c.restrictions[1].flags);
+    assert_eq!(c.restrictions[4].target, RestrictTarget::Source);
+    assert_eq!(
+        (c.discard.average, c.discard.minimum, c.discard.monitor),
+        (Some(4), Some(2), None)
+    );
+    round_trips(&c);
+}
+
+#[test]
+fn ignored_and_unsupported_ntpd_directives() {
+    let p = load("rlimit memlock 32\nmru maxdepth 600\nserver 10.0.0.1\n");
+    assert_eq!(p.warnings.as_slice().len(), 2);
+    assert_eq!(
+        p.warnings.as_slice()[1].to_string(),
+        "line 2, column 1: warning: `mru` is ignored: it tunes ntpd's own process"
+    );
+    assert_eq!(
+        err("includefile /etc/ntp/extra.conf\n").to_string(),
+        "line 1, column 1: `includefile`: including other files is not supported"
+    );
+    assert_eq!(
+        err("server time.cloudflare.com nts\n").to_string(),
+        "line 1, column 28: `nts`: Network Time Security (NTS) is not supported"
+    );
+}
+
+#[test]
 fn chrony_config_is_refused_with_a_hint() {
     let e = err(include_str!("data/conf/chrony-server.conf"));
     assert_eq!((e.line, e.column), (2, 1));

@@ -168,6 +168,9 @@ fn other() -> impl Strategy<Value = String> {
         "[a-z/._-]{1,40}".prop_map(|p| format!("keys \"{p}\"")),
         "[a-z/ ._-]{1,40}".prop_map(|p| format!("logfile \"{p}\"")),
         "[a-z/._-]{1,40}".prop_map(|p| format!("statsdir {p}")),
+        "[a-z/._-]{1,40}".prop_map(|p| format!("leapfile {p}")),
+        (0u8..=16, 0u16..=3600, 0u32..=100_000)
+            .prop_map(|(a, m, p)| format!("discard minimum {m} average {a} monitor {p}")),
         proptest::collection::vec(1u32..=65535, 1..4).prop_map(|k| format!(
             "trustedkey {}",
             k.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")

@@ -214,9 +214,17 @@ impl Association {
         let mut options = AssociationOptions::default();
         while let Some(word) = cursor.next_token()? {
             if !options.parse_one(&word, cursor)? {
-                let kind = if word.text == "autokey" {
+                let unsupported = match word.text {
+                    "autokey" => Some("Autokey"),
+                    "nts" | "ask" | "require" | "noval" | "ca" | "cert" | "aead" => {
+                        Some("Network Time Security (NTS)")
+                    }
+                    "port" => Some("a server port other than 123"),
+                    _ => None,
+                };
+                let kind = if let Some(what) = unsupported {
                     ErrorKind::Unsupported {
-                        what: "Autokey",
+                        what,
                         word: Snippet::new(word.text),
                     }
                 } else {

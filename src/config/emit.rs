@@ -45,7 +45,11 @@ impl<const S: usize, const R: usize, const K: usize> Config<S, R, K> {
     }
 
     fn write_dyn(&self, w: &mut dyn fmt::Write) -> fmt::Result {
-        let paths = [("driftfile", &self.driftfile), ("keys", &self.keys_file)];
+        let paths = [
+            ("driftfile", &self.driftfile),
+            ("leapfile", &self.leapfile),
+            ("keys", &self.keys_file),
+        ];
         for (name, p) in paths {
             if let Some(p) = p {
                 write!(w, "{name} ")?;
@@ -85,6 +89,7 @@ impl<const S: usize, const R: usize, const K: usize> Config<S, R, K> {
         for r in &self.restrictions {
             line(w, |w| r.write_to(w))?;
         }
+        line(w, |w| self.discard.write_to(w))?;
         for i in &self.interfaces {
             line(w, |w| i.write_to(w))?;
         }

@@ -63,6 +63,6 @@ pub use logging::{
 pub use model::{Config, DefaultConfig, Path, SmallConfig};
 pub use ntp_conf::{Parsed, Parser, parse};
 pub use refclock::{Fudge, RefId, driver_name};
-pub use restrict::{Restrict, RestrictFlags, RestrictTarget};
+pub use restrict::{Discard, Restrict, RestrictFlags, RestrictTarget};
 pub use setvar::SetVar;
 pub use tuning::{Tinker, Tos};

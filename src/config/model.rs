@@ -10,7 +10,7 @@ use super::flags::SystemFlags;
 use super::interface::InterfaceRule;
 use super::logging::{FileGen, LogConfigItem, StatsKinds};
 use super::refclock::Fudge;
-use super::restrict::Restrict;
+use super::restrict::{Discard, Restrict};
 use super::setvar::SetVar;
 use super::tuning::{Tinker, Tos};
 use crate::auth::KeyId;
@@ -31,10 +31,14 @@ pub struct Config<const S: usize, const R: usize, const K: usize> {
     pub fudges: heapless::Vec<Fudge, S>,
     /// `restrict` lines in file order.
     pub restrictions: heapless::Vec<Restrict, R>,
+    /// `discard`: rate limits for `restrict ... limited`.
+    pub discard: Discard,
     /// `interface` / `nic` rules in file order.
     pub interfaces: heapless::Vec<InterfaceRule, MAX_INTERFACE_RULES>,
     /// `driftfile`: where the frequency offset (ppm) is kept across restarts.
     pub driftfile: Option<Path>,
+    /// `leapfile`: path of the leap seconds list (NIST/IERS `leap-seconds.list` format).
+    pub leapfile: Option<Path>,
     /// `keys`: path of the keys file.
     pub keys_file: Option<Path>,
     /// `trustedkey`: key ids that may authenticate time sources.
@@ -77,8 +81,10 @@ impl<const S: usize, const R: usize, const K: usize> Default for Config<S, R, K>
             associations: heapless::Vec::new(),
             fudges: heapless::Vec::new(),
             restrictions: heapless::Vec::new(),
+            discard: Discard::default(),
             interfaces: heapless::Vec::new(),
             driftfile: None,
+            leapfile: None,
             keys_file: None,
             trusted_keys: heapless::Vec::new(),
             request_key: None,

@@ -9,7 +9,11 @@
 //!   ignored with a warning: manycast is not implemented, and the rest of the file is still
 //!   useful (a firmware image with a fallback server keeps working).
 //! * The ntpd 3 directives `resolver`, `authenticate`, `monitor` and `authdelay` are accepted
-//!   with an "obsolete" warning; their arguments are not checked.
+//!   with an "obsolete" warning; their arguments are not checked. So are `mru`, `rlimit`,
+//!   `qos` and `saveconfigdir`, which tune ntpd's own process.
+//! * ntpd directives for features we do not have (`includefile`, Autokey's `crypto`,
+//!   `manycastclient`, `trap`, `leapsmearinterval`, ...) are errors that say "not supported",
+//!   so a configuration never silently loses something it relies on.
 //! * ntpsec's `refclock NAME ...` becomes a `server 127.127.T.U` association plus a `fudge`.
 //! * A list that is full is an error ([`ErrorKind::TooMany`]), never silently cut.
 
@@ -80,6 +84,24 @@ const CHRONY_WORDS: [&str; 28] = [
 ];
 
 const OBSOLETE: [&str; 4] = ["resolver", "authenticate", "monitor", "authdelay"];
+
+/// ntpd directives that tune ntpd's own process; accepted with a warning, no effect here.
+const PROCESS_TUNING: [&str; 4] = ["mru", "rlimit", "qos", "saveconfigdir"];
+
+/// ntpd directives this implementation does not provide: an error saying so.
+const UNSUPPORTED: [(&str, &str); 11] = [
+    ("includefile", "including other files"),
+    ("crypto", "Autokey"),
+    ("revoke", "Autokey"),
+    ("automax", "Autokey"),
+    ("ident", "Autokey"),
+    ("manycastclient", "manycast"),
+    ("trap", "mode 6 traps"),
+    ("leapsmearinterval", "leap smearing"),
+    ("phone", "the modem reference clock"),
+    ("unpeer", "run-time reconfiguration"),
+    ("ntpsigndsocket", "MS-SNTP signing"),
+];
 
 fn too_many(what: &'static str, capacity: usize, column: u32) -> Error {
     Error::at(column, ErrorKind::TooMany { what, capacity })
@@ -352,6 +374,8 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
                     .push(r)
                     .map_err(|_| too_many("interface rules", MAX_INTERFACE_RULES, col))?;
             }
+            "leapfile" => self.config.leapfile = Some(path(c, "leapfile")?),
+            "discard" => self.config.discard.parse_into(c)?,
             w if OBSOLETE.contains(&w) => {
                 let directive = OBSOLETE
                     .iter()
@@ -359,6 +383,28 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
                     .copied()
                     .unwrap_or("obsolete");
                 self.warn(col, WarningKind::Obsolete { directive });
+            }
+            w if PROCESS_TUNING.contains(&w) => {
+                let directive = PROCESS_TUNING
+                    .iter()
+                    .find(|o| **o == w)
+                    .copied()
+                    .unwrap_or("?");
+                let reason = "it tunes ntpd's own process";
+                self.warn(col, WarningKind::Ignored { directive, reason });
+            }
+            w if UNSUPPORTED.iter().any(|(d, _)| *d == w) => {
+                let what = UNSUPPORTED
+                    .iter()
+                    .find(|(d, _)| *d == w)
+                    .map_or("this", |(_, r)| *r);
+                return Err(Error::at(
+                    col,
+                    ErrorKind::Unsupported {
+                        what,
+                        word: Snippet::new(w),
+                    },
+                ));
             }
             w => {
                 let hint = CHRONY_WORDS

@@ -1,6 +1,8 @@
-//! Access control lines: `restrict [-4|-6] default|source|ADDR [mask M] flags...`.
+//! Access control lines: `restrict [-4|-6] default|source|ADDR [mask M] flags...`, and the
+//! rate limits of `restrict ... limited`: `discard [average A] [minimum M] [monitor P]`.
 //!
-//! Owns [`Restrict`], [`RestrictTarget`] and [`RestrictFlags`] (every ntpd 4.2.8 flag).
+//! Owns [`Restrict`], [`RestrictTarget`], [`RestrictFlags`] (every ntpd 4.2.8 flag) and
+//! [`Discard`].
 //! Matching packets against the list is `crate::access`'s job, not this module's.
 //! Host names are refused (ntpd resolves them once at start; we have no resolver), and
 //! `ADDR/PREFIX` is accepted as a shorthand for `ADDR mask M`.
@@ -13,7 +15,7 @@ use bitflags::bitflags;
 use super::address::{AddressFamily, mask_from_prefix, parse_ip};
 use super::error::{Error, ErrorKind, Snippet};
 use super::lexer::Cursor;
-use super::value::{int, required};
+use super::value::{at_least_one, int, required};
 
 bitflags! {
     /// The flags of a `restrict` line (ntpd 4.2.8 names).
@@ -214,6 +216,69 @@ impl fmt::Display for Restrict {
     }
 }
 
+/// `discard` values: the rate limits applied to `restrict ... limited` clients.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Discard {
+    /// `average`: minimum average spacing of a client's packets, log2 s, 0..16 [3 = 8 s].
+    pub average: Option<u8>,
+    /// `minimum`: minimum spacing of any two packets from a client, s, 0..3600 [2 s].
+    pub minimum: Option<u16>,
+    /// `monitor`: discard probability parameter of the MRU monitor, 0..100000 [3000].
+    pub monitor: Option<u32>,
+}
+
+impl Discard {
+    /// Parses the rest of a `discard` line into `self`.
+    pub(crate) fn parse_into(&mut self, cursor: &mut Cursor<'_>) -> Result<(), Error> {
+        let mut any = false;
+        while let Some(word) = cursor.next_token()? {
+            any = true;
+            match word.text {
+                "average" => {
+                    let t = required(cursor, "average", "a spacing in log2 s (0..16)")?;
+                    self.average = Some(int(&t, "average", 0, 16, "0..16")?);
+                }
+                "minimum" => {
+                    let t = required(cursor, "minimum", "a spacing in seconds (0..3600)")?;
+                    self.minimum = Some(int(&t, "minimum", 0, 3600, "0..3600")?);
+                }
+                "monitor" => {
+                    let t = required(cursor, "monitor", "a number (0..100000)")?;
+                    self.monitor = Some(int(&t, "monitor", 0, 100_000, "0..100000")?);
+                }
+                _ => {
+                    return Err(Error::at(
+                        word.column,
+                        ErrorKind::UnknownOption {
+                            directive: "discard",
+                            word: Snippet::new(word.text),
+                        },
+                    ));
+                }
+            }
+        }
+        at_least_one(any, cursor, "discard", "at least one option")
+    }
+
+    /// Writes one `discard` line (without newline) if anything is set.
+    pub fn write_to(&self, w: &mut dyn fmt::Write) -> fmt::Result {
+        if *self == Discard::default() {
+            return Ok(());
+        }
+        w.write_str("discard")?;
+        if let Some(v) = self.average {
+            write!(w, " average {v}")?;
+        }
+        if let Some(v) = self.minimum {
+            write!(w, " minimum {v}")?;
+        }
+        if let Some(v) = self.monitor {
+            write!(w, " monitor {v}")?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +323,14 @@ mod tests {
         assert!(matches!(e.kind, ErrorKind::InvalidAddress { .. }));
         let e = parse("time.example.org").unwrap_err();
         assert!(matches!(e.kind, ErrorKind::Unsupported { .. }));
+        let mut d = Discard::default();
+        d.parse_into(&mut Cursor::new("average 4 minimum 2"))
+            .unwrap();
+        assert_eq!((d.average, d.minimum, d.monitor), (Some(4), Some(2), None));
+        let e = Discard::default()
+            .parse_into(&mut Cursor::new("average 17"))
+            .unwrap_err();
+        assert_eq!(e.kind.to_string(), "`average 17` is out of range 0..16");
         let e = parse("10.0.0.0/33").unwrap_err();
         assert_eq!(
             e.kind.to_string(),
