@@ -1,0 +1,161 @@
+//! The clock side of the system process: after an association's filter
+//! produced a new output, run selection over all associations, hand the
+//! result to the discipline, and bring the system variables up to date
+//! (RFC 5905 §11.2 `clock_select` and §11.2.3 `clock_update`).
+
+use crate::association::AssociationMode;
+use crate::discipline::Measurement;
+use crate::event::Event;
+use crate::select::{Candidate, CandidateFlags, Selector, Tally};
+use crate::server::{STRATUM_UNSYNCHRONIZED, refid_for_address};
+use crate::time::{NtpDuration, NtpTime};
+use crate::wire::LeapIndicator;
+
+use super::Ntp;
+
+impl<const A: usize, const K: usize> Ntp<A, K> {
+    /// Selection, then (if the system peer has a sample the discipline has not
+    /// seen) a discipline update, then the system variables.
+    pub(crate) fn clock_update(&mut self, now: NtpTime) {
+        let mut candidates: heapless::Vec<Candidate, A> = heapless::Vec::new();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            let Some(update) = slot.update else {
+                slot.tally = Tally::Reject;
+                continue;
+            };
+            if matches!(slot.assoc.config().mode, AssociationMode::BroadcastServer) {
+                slot.tally = Tally::Reject;
+                continue;
+            }
+            let mut flags = slot.flags;
+            if slot.assoc.reach().is_reachable() && !slot.assoc.should_demobilize() {
+                flags |= CandidateFlags::REACHABLE;
+            }
+            if update.remote.leap == LeapIndicator::Unsynchronized {
+                flags |= CandidateFlags::UNSYNCHRONIZED;
+            }
+            let f = update.filter;
+            let candidate = Candidate {
+                id: index,
+                offset: f.offset,
+                delay: f.delay,
+                dispersion: f.dispersion_at(now),
+                jitter: f.jitter,
+                root_delay: update.remote.root_delay,
+                root_dispersion: update.remote.root_dispersion,
+                stratum: update.remote.stratum,
+                poll: slot.assoc.peer_variables(now).hpoll,
+                flags,
+                tally: slot.tally,
+            };
+            // Capacity equals the slot count, so this always fits.
+            let _ = candidates.push(candidate);
+        }
+        let selector = Selector::<A>::new(self.config.select);
+        let result = selector.select(&mut candidates);
+        for c in &candidates {
+            if let Some(slot) = self.slots.get_mut(c.id) {
+                slot.tally = c.tally;
+            }
+        }
+        let selection = match result {
+            Ok(s) => s,
+            Err(_) => {
+                if self.system_peer.take().is_some() {
+                    self.events.push(Event::SyncLost);
+                }
+                self.refresh_system_variables(now);
+                return;
+            }
+        };
+        let Some(slot) = self.slots.get(selection.system_peer_id) else {
+            return;
+        };
+        let Some(update) = slot.update else {
+            return;
+        };
+        let id = slot.id;
+        let remote_addr = slot.assoc.config().remote;
+        if self.system_peer != Some(id) {
+            self.system_peer = Some(id);
+            self.events.push(Event::SystemPeerChanged { id });
+        }
+        let sample_time = update.filter.sample_time;
+        if self.last_update.is_some_and(|t| sample_time <= t) {
+            // Nothing new from the system peer: the clock was updated from
+            // this sample already.
+            return;
+        }
+        self.last_update = Some(sample_time);
+        let measurement = Measurement {
+            offset: selection.offset,
+            jitter: selection.jitter,
+            delay: update.filter.delay,
+            sample_time,
+            root_distance: update.root_distance(now),
+            leap: update.remote.leap,
+        };
+        let was_synchronized = self.sys.is_synchronized();
+        if let Some(adj) = self.discipline.update(now, &measurement) {
+            self.set_adjustment(adj);
+        }
+        while let Some(event) = self.discipline.poll_event() {
+            self.events.push(event);
+        }
+        // System variables follow the system peer (RFC 5905 clock_update).
+        let stratum = update.remote.stratum.saturating_add(1).min(STRATUM_UNSYNCHRONIZED);
+        self.sys.stratum = stratum;
+        self.sys.refid = if update.remote.stratum == 0 {
+            update.remote.reference_id
+        } else {
+            refid_for_address(remote_addr.ip())
+        };
+        self.sys.reference_time = Some(now);
+        self.sys.root_delay = update.remote.root_delay + update.filter.delay;
+        self.sys.root_dispersion = update.remote.root_dispersion
+            + update.filter.dispersion_at(now)
+            + selection.jitter
+            + selection.offset.abs();
+        self.sys.offset = selection.offset;
+        self.sys.system_jitter = selection.jitter;
+        self.sys.peer = id.0;
+        self.sys.leap = if self.discipline.is_synchronized() {
+            match update.remote.leap {
+                LeapIndicator::Unsynchronized => LeapIndicator::NoWarning,
+                leap => leap,
+            }
+        } else {
+            LeapIndicator::Unsynchronized
+        };
+        if self.sys.is_synchronized() && !was_synchronized {
+            self.events.push(Event::Synchronized { stratum });
+        }
+        self.refresh_system_variables(now);
+    }
+
+    /// The system variables that follow the discipline (poll, frequency,
+    /// jitter, wander) and the loss of synchronisation when no source has
+    /// been usable for too long.
+    pub(crate) fn refresh_system_variables(&mut self, now: NtpTime) {
+        self.sys.poll = self.discipline.poll_interval();
+        self.sys.frequency = self.discipline.frequency();
+        self.sys.clock_jitter = self.discipline.jitter();
+        self.sys.clock_wander = self.discipline.wander();
+        self.sys.time_constant = self.sys.poll.log2();
+        if self.system_peer.is_none() && self.sys.is_synchronized() {
+            // Free-running: once the root distance passes maxdist nobody
+            // should trust us (ntpd's behaviour after losing every source).
+            let age = self
+                .sys
+                .reference_time
+                .map_or(NtpDuration::MAX, |t| now.duration_since(t));
+            let grown = crate::association::filter::phi_dispersion(age);
+            let distance = self.sys.root_delay.shift(-1) + self.sys.root_dispersion + grown;
+            if distance >= self.config.select.maxdist {
+                self.sys.leap = LeapIndicator::Unsynchronized;
+                self.sys.stratum = STRATUM_UNSYNCHRONIZED;
+                self.events.push(Event::SyncLost);
+            }
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! [`Ntp`]: the value users hold. It owns the associations, the key table,
+//! selection, the clock discipline, the server and the system variables, and
+//! offers the sans-IO API the drivers (daemon, firmware, simulator) pump:
+//!
+//! ```text
+//! ntp.handle_packet(now, from, &bytes, rx_time);     // a datagram arrived
+//! ntp.handle_timeout(now);                           // the wake-up time passed
+//! while let Some(tx) = ntp.poll_transmit(now, &mut buf) { send(tx.to, &buf[..tx.len]) }
+//! if let Some(adj) = ntp.poll_adjustment() { clock.apply(adj); ntp.adjustment_applied(adj, now) }
+//! let wake = ntp.poll_timeout();                     // sleep until then or until input
+//! ```
+//!
+//! The path of a packet: `receive.rs` (demultiplex by mode and remote) →
+//! `association` (on-wire tests, clock filter) → `clock.rs` (selection,
+//! discipline, system variables) → a [`ClockAdjustment`] to poll. Requests
+//! from clients go `receive.rs` → `access` → `server` and leave through
+//! `transmit.rs`.
+//!
+//! Time: every `now` is the local clock (the one this core disciplines), as
+//! an era-aware [`NtpTime`]. After the caller applies a step, it calls
+//! [`Ntp::adjustment_applied`]; the core then shifts its own timers and drops
+//! the measurements made in the old timescale, so nothing fires early or late.
+
+mod clock;
+mod config;
+mod peers;
+mod receive;
+mod slot;
+mod transmit;
+
+pub use config::SystemConfig;
+pub use slot::AssociationView;
+pub use transmit::{Transmit, TransmitKind};
+
+use core::net::SocketAddr;
+
+use crate::access::Access;
+use crate::adjust::ClockAdjustment;
+use crate::association::{Association, AssociationConfig, SystemSnapshot};
+use crate::auth::KeyTable;
+use crate::control::ControlReply;
+use crate::discipline::Discipline;
+use crate::event::{AssociationId, Event, EventQueue};
+use crate::rng::Rng;
+use crate::select::CandidateFlags;
+use crate::server::{Server, SystemVariables};
+use crate::time::{Frequency, NtpTime};
+
+use slot::Slot;
+
+/// The largest datagram the core writes (a full mode 6 fragment with a
+/// MAC); buffers passed to `handle_packet` / `poll_transmit` should have
+/// at least this many bytes.
+pub const MAX_PACKET_LEN: usize = 512;
+/// Capacity of the event queue.
+pub const EVENT_QUEUE: usize = 16;
+/// Entries of the interleaved-server table.
+pub const INTERLEAVE_ENTRIES: usize = 64;
+/// Entries of the rate limiter's client table.
+pub const RATE_LIMIT_ENTRIES: usize = 256;
+/// Entries of the `restrict` list.
+pub const RESTRICT_ENTRIES: usize = 16;
+
+/// Why a configuration call was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SystemError {
+    /// All association slots are in use (`A` of `Ntp<A, K>`).
+    TooManyAssociations,
+    /// An association for this remote and mode exists already.
+    Duplicate,
+    /// The association id is not known.
+    NoSuchAssociation,
+}
+
+impl core::fmt::Display for SystemError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SystemError::TooManyAssociations => "too many associations",
+            SystemError::Duplicate => "an association for this remote exists already",
+            SystemError::NoSuchAssociation => "no such association",
+        })
+    }
+}
+
+/// Counters of what the system (not one association) did with packets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SystemCounters {
+    /// Datagrams handed to [`Ntp::handle_packet`].
+    pub received: u64,
+    /// Datagrams that did not parse.
+    pub malformed: u64,
+    /// Datagrams for which no association exists and none was mobilised.
+    pub no_association: u64,
+    /// Requests dropped by access control or rate limiting.
+    pub restricted: u64,
+    /// Kiss-o'-death packets sent.
+    pub kod_sent: u64,
+    /// Server replies queued.
+    pub replies: u64,
+    /// Mode 6 requests answered.
+    pub control: u64,
+    /// Mode 7 (ntpdc) requests, always ignored.
+    pub mode7: u64,
+}
+
+/// The NTP core: `A` associations at most, `K` keys at most.
+///
+/// Memory is fixed at compile time: see `size_of::<Ntp<8, 8>>()` in the
+/// crate docs. Nothing allocates.
+pub struct Ntp<const A: usize = 8, const K: usize = 8> {
+    config: SystemConfig,
+    slots: heapless::Vec<Slot, A>,
+    next_id: u16,
+    keys: KeyTable<K>,
+    discipline: Discipline,
+    sys: SystemVariables,
+    /// Local time of the system peer's sample last given to the discipline.
+    last_update: Option<NtpTime>,
+    system_peer: Option<AssociationId>,
+    server: Server<INTERLEAVE_ENTRIES>,
+    access: Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>,
+    control: Option<(SocketAddr, ControlReply)>,
+    adjustment: Option<ClockAdjustment>,
+    /// An adjustment handed out and not yet confirmed.
+    adjustment_outstanding: bool,
+    events: EventQueue<EVENT_QUEUE>,
+    counters: SystemCounters,
+    rng: Rng,
+}
+
+impl<const A: usize, const K: usize> Ntp<A, K> {
+    /// A core at local time `now`, with `config`, keyed by 16 bytes of caller
+    /// entropy (request cookies and poll spacing come from it).
+    ///
+    /// If `config.saved_frequency` holds a drift value, the first adjustment
+    /// (ready at once from [`poll_adjustment`](Self::poll_adjustment)) sets it.
+    pub fn new(config: SystemConfig, now: NtpTime, seed: [u8; 16]) -> Self {
+        let discipline = Discipline::new(config.discipline, config.saved_frequency);
+        let mut rng = Rng::new(seed);
+        let limiter_key = rng.next_u64();
+        let mut sys = SystemVariables::UNSYNCHRONIZED;
+        sys.precision = config.precision;
+        let mut ntp = Ntp {
+            slots: heapless::Vec::new(),
+            next_id: 0,
+            keys: KeyTable::new(),
+            discipline,
+            sys,
+            last_update: None,
+            system_peer: None,
+            server: Server::new(),
+            access: Access::new(config.rate_limit, limiter_key),
+            control: None,
+            adjustment: None,
+            adjustment_outstanding: false,
+            events: EventQueue::default(),
+            counters: SystemCounters::default(),
+            rng,
+            config,
+        };
+        if let Some(freq) = ntp.config.saved_frequency {
+            ntp.adjustment = Some(ClockAdjustment::frequency(freq));
+            ntp.events.push(Event::FrequencySet { frequency: freq });
+        }
+        ntp.refresh_system_variables(now);
+        ntp
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &SystemConfig {
+        &self.config
+    }
+
+    /// Access control: the `restrict` list and the rate limiter (configure
+    /// restrictions through it).
+    pub fn access_mut(&mut self) -> &mut Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES> {
+        &mut self.access
+    }
+
+    /// The key table (add keys with [`keys_mut`](Self::keys_mut)).
+    pub fn keys(&self) -> &KeyTable<K> {
+        &self.keys
+    }
+
+    /// The key table, to add or trust keys.
+    pub fn keys_mut(&mut self) -> &mut KeyTable<K> {
+        &mut self.keys
+    }
+
+    /// Adds an association (a `server`, `peer`, `broadcast` or
+    /// `broadcastclient` line) at local time `now`, with selection flags
+    /// (`prefer`, `noselect`, `true`).
+    pub fn add_association(
+        &mut self,
+        config: AssociationConfig,
+        flags: CandidateFlags,
+        now: NtpTime,
+    ) -> Result<AssociationId, SystemError> {
+        if self
+            .slots
+            .iter()
+            .any(|s| s.assoc.config().remote == config.remote && s.assoc.config().mode == config.mode)
+        {
+            return Err(SystemError::Duplicate);
+        }
+        if self.slots.is_full() {
+            return Err(SystemError::TooManyAssociations);
+        }
+        let id = self.allocate_id();
+        let entropy = self.rng.next_u64();
+        let slot = Slot::new(id, Association::new(config, now, entropy), flags);
+        self.slots
+            .push(slot)
+            .map_err(|_| SystemError::TooManyAssociations)?;
+        self.events.push(Event::AssociationMobilized {
+            id,
+            remote: config.remote,
+        });
+        Ok(id)
+    }
+
+    /// Removes an association.
+    pub fn remove_association(&mut self, id: AssociationId) -> Result<(), SystemError> {
+        let index = self
+            .slots
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or(SystemError::NoSuchAssociation)?;
+        self.slots.swap_remove(index);
+        if self.system_peer == Some(id) {
+            self.system_peer = None;
+        }
+        self.events.push(Event::AssociationDemobilized { id });
+        Ok(())
+    }
+
+    fn allocate_id(&mut self) -> AssociationId {
+        // ntpd numbers associations from an arbitrary start; any non-zero
+        // value not in use will do.
+        loop {
+            self.next_id = self.next_id.wrapping_add(1);
+            if self.next_id == 0 {
+                continue;
+            }
+            let candidate = AssociationId(self.next_id);
+            if !self.slots.iter().any(|s| s.id == candidate) {
+                return candidate;
+            }
+        }
+    }
+
+    /// Stirs fresh entropy into the generator (call it now and then if the
+    /// platform has a random source).
+    pub fn add_entropy(&mut self, entropy: [u8; 16]) {
+        self.rng.reseed(entropy);
+    }
+
+    /// The system variables (what our replies and `ntpq rv` show).
+    pub fn system_variables(&self) -> &SystemVariables {
+        &self.sys
+    }
+
+    /// The associations, in slot order.
+    pub fn associations(&self) -> impl Iterator<Item = AssociationView<'_>> {
+        self.slots.iter().map(Slot::view)
+    }
+
+    /// One association by id.
+    pub fn association(&self, id: AssociationId) -> Option<AssociationView<'_>> {
+        self.slots.iter().find(|s| s.id == id).map(Slot::view)
+    }
+
+    /// The current system peer, if any.
+    pub fn system_peer(&self) -> Option<AssociationId> {
+        self.system_peer
+    }
+
+    /// The frequency correction to persist in a drift file (ppm).
+    pub fn frequency(&self) -> Frequency {
+        self.discipline.frequency()
+    }
+
+    /// Packet counters of the system.
+    pub fn counters(&self) -> &SystemCounters {
+        &self.counters
+    }
+
+    /// The oldest queued event (log it), if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop()
+    }
+
+    /// The adjustment to apply to the clock, if one is ready. Apply it, then
+    /// call [`adjustment_applied`](Self::adjustment_applied).
+    pub fn poll_adjustment(&mut self) -> Option<ClockAdjustment> {
+        let adj = self.adjustment.take()?;
+        self.adjustment_outstanding = true;
+        Some(adj)
+    }
+
+    /// The caller applied `adj` at local time `now` (read *after* the step).
+    /// Shifts the core's timers by the step so nothing fires early or late,
+    /// and drops measurements taken in the old timescale.
+    pub fn adjustment_applied(&mut self, adj: ClockAdjustment, now: NtpTime) {
+        self.adjustment_outstanding = false;
+        if adj.is_step() {
+            for slot in self.slots.iter_mut() {
+                slot.assoc.clock_stepped(adj.step);
+                slot.update = None;
+            }
+            self.last_update = None;
+            self.discipline.clock_stepped(adj.step, now);
+            self.events.push(Event::ClockStepped { offset: adj.step });
+        }
+        self.refresh_system_variables(now);
+    }
+
+    /// The local time at which [`handle_timeout`](Self::handle_timeout)
+    /// should next be called (earlier input is fine).
+    pub fn poll_timeout(&self) -> NtpTime {
+        let mut wake = self.discipline.next_timeout();
+        for slot in &self.slots {
+            wake = wake.min(slot.assoc.next_timeout());
+        }
+        if self.control.is_some() {
+            wake = NtpTime::MIN;
+        }
+        wake
+    }
+
+    /// Runs the timers due at local time `now`: the discipline's own updates
+    /// (end of a slew, leap second) and reaping of dead associations. Polls
+    /// that are due are sent from [`poll_transmit`](Self::poll_transmit).
+    pub fn handle_timeout(&mut self, now: NtpTime) {
+        if let Some(adj) = self.discipline.handle_timeout(now) {
+            self.set_adjustment(adj);
+        }
+        self.reap(now);
+        self.refresh_system_variables(now);
+    }
+
+    fn set_adjustment(&mut self, adj: ClockAdjustment) {
+        // A later adjustment replaces an unpolled one: frequencies are
+        // absolute, and a pending step is carried over.
+        match self.adjustment.as_mut() {
+            Some(prev) if prev.is_step() && !adj.is_step() => {
+                prev.frequency = adj.frequency;
+                prev.slew_until = adj.slew_until;
+                prev.leap = adj.leap;
+            }
+            _ => self.adjustment = Some(adj),
+        }
+    }
+
+    /// Demobilises ephemeral associations that went unreachable or were denied.
+    fn reap(&mut self, _now: NtpTime) {
+        let mut i = 0;
+        while let Some(slot) = self.slots.get(i) {
+            if slot.assoc.should_demobilize() {
+                let id = slot.id;
+                self.slots.swap_remove(i);
+                if self.system_peer == Some(id) {
+                    self.system_peer = None;
+                }
+                self.events.push(Event::AssociationDemobilized { id });
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// What associations need to know about us.
+    fn snapshot(&self) -> SystemSnapshot {
+        SystemSnapshot {
+            leap: self.sys.leap,
+            stratum: self.sys.stratum,
+            precision: self.sys.precision,
+            root_delay: self.sys.root_delay,
+            root_dispersion: self.sys.root_dispersion,
+            reference_id: self.sys.refid,
+            reference_time: self
+                .sys
+                .reference_time
+                .map_or(crate::time::NtpTimestamp::ZERO, NtpTime::to_timestamp),
+            poll: self.sys.poll,
+            max_distance: self.config.select.maxdist,
+            max_stratum: 16,
+        }
+    }
+}
+

@@ -1,0 +1,118 @@
+//! How the mode 6 responder sees the associations: [`PeerTable`] turns each
+//! slot's association state into the record `ntpq` reads (peer status word
+//! with the selection code, peer variables, filter registers).
+
+use crate::association::{AssociationMode, Rejection};
+use crate::control::{EventLog, PeerSelection, PeerStatus, PeerVariables};
+use crate::select::Tally;
+use crate::time::{NtpDuration, NtpTime};
+
+use super::slot::Slot;
+
+/// The associations at one moment, as mode 6 shows them.
+pub(crate) struct PeerTable<'a> {
+    pub(crate) slots: &'a [Slot],
+    pub(crate) now: NtpTime,
+}
+
+/// The peer status word's selection code for a tally.
+pub(crate) fn selection_code(tally: Tally) -> PeerSelection {
+    match tally {
+        Tally::Reject => PeerSelection::Reject,
+        Tally::Falseticker => PeerSelection::Falseticker,
+        Tally::Excess => PeerSelection::Excess,
+        Tally::Outlier => PeerSelection::Outlier,
+        Tally::Candidate => PeerSelection::Candidate,
+        Tally::Backup => PeerSelection::Backup,
+        Tally::SystemPeer => PeerSelection::SystemPeer,
+        Tally::PpsPeer => PeerSelection::PpsPeer,
+    }
+}
+
+/// NTP mode number of our side of an association (ntpq `hmode`).
+fn host_mode(mode: AssociationMode) -> u8 {
+    match mode {
+        AssociationMode::SymmetricActive => 1,
+        AssociationMode::SymmetricPassive => 2,
+        AssociationMode::Client => 3,
+        AssociationMode::BroadcastServer => 5,
+        AssociationMode::BroadcastClient => 6,
+    }
+}
+
+/// ntpd's flash bits for the last failed packet test (TEST1..TEST13).
+fn flash_bits(rejection: Option<Rejection>) -> u16 {
+    match rejection {
+        None => 0,
+        Some(Rejection::Duplicate) => 0x0001,
+        Some(Rejection::Bogus) => 0x0002,
+        Some(Rejection::InvalidTimestamps) => 0x0008,
+        Some(Rejection::Auth(_)) => 0x0010,
+        Some(Rejection::Unsynchronized) => 0x0020,
+        Some(Rejection::StratumTooHigh) => 0x0040,
+        Some(Rejection::RootDistance) => 0x0100,
+        Some(Rejection::Kiss(_)) => 0x0400,
+        Some(Rejection::ModeMismatch) | Some(Rejection::Stopped) => 0x0800,
+    }
+}
+
+impl PeerTable<'_> {
+    pub(crate) fn render(&self, slot: &Slot) -> PeerVariables<'static> {
+        let v = slot.assoc.peer_variables(self.now);
+        let mut filter_delay = [NtpDuration::ZERO; 8];
+        let mut filter_offset = [NtpDuration::ZERO; 8];
+        for ((d, o), s) in filter_delay
+            .iter_mut()
+            .zip(filter_offset.iter_mut())
+            .zip(v.filter.iter())
+        {
+            *d = s.delay;
+            *o = s.offset;
+        }
+        let config = slot.assoc.config();
+        PeerVariables {
+            association_id: slot.id.0,
+            status: PeerStatus {
+                configured: !config.ephemeral,
+                auth_enabled: config.key.is_some(),
+                authentic: v.authenticated,
+                reachable: v.reach.is_reachable(),
+                broadcast: matches!(
+                    config.mode,
+                    AssociationMode::BroadcastClient | AssociationMode::BroadcastServer
+                ),
+                selection: selection_code(slot.tally),
+                events: EventLog::default(),
+            },
+            source: v.remote,
+            destination: None,
+            host_name: None,
+            is_refclock: false,
+            leap: v.remote_header.leap,
+            stratum: v.remote_header.stratum,
+            precision: v.remote_header.precision,
+            root_delay: v.remote_header.root_delay,
+            root_dispersion: v.remote_header.root_dispersion,
+            refid: v.remote_header.reference_id,
+            reference_time: v.remote_header.reference_time,
+            received: v.rec,
+            transmitted: v.xmt,
+            reach: v.reach.bits(),
+            unreach: u32::from(v.unreach),
+            host_mode: host_mode(config.mode),
+            peer_mode: 0,
+            host_poll: v.hpoll.log2(),
+            peer_poll: v.ppoll.log2(),
+            headway: 0,
+            flash: flash_bits(v.last_rejection),
+            key_id: config.key.map_or(0, |k| k.0),
+            offset: v.offset,
+            delay: v.delay,
+            dispersion: v.dispersion,
+            jitter: v.jitter,
+            filter_delay,
+            filter_offset,
+            filter_dispersion: v.filter_dispersion,
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The receiving side of the system: [`Ntp::handle_packet`] sorts a datagram
+//! by mode and source — time for one of our associations, a request to
+//! serve, a mode 6 query — asks access control, and hands it on.
+
+use core::net::SocketAddr;
+
+use crate::access::{Decision, Request, RequestKind};
+use crate::association::{
+    AssociationConfig, AssociationMode, PollConfig, Rejection, may_mobilize_broadcast_client,
+    may_mobilize_passive, packet_key,
+};
+use crate::control::{ControlPolicy, ControlReply, ControlRequest};
+use crate::event::Event;
+use crate::select::CandidateFlags;
+use crate::time::NtpTime;
+use crate::wire::{self, KissCode, Mode, NtpPacket};
+
+use super::transmit::{Transmit, TransmitKind};
+use super::{Ntp, Slot};
+
+impl<const A: usize, const K: usize> Ntp<A, K> {
+    /// A datagram `bytes` arrived from `from`, received at local time
+    /// `rx_time` (the best receive timestamp the driver has: kernel, NIC or
+    /// capture; else the clock read right after the receive call). `now` is
+    /// the local time of this call.
+    ///
+    /// If the datagram calls for an immediate answer (a server reply, a
+    /// kiss-o'-death, the first fragment of a mode 6 reply), it is written to
+    /// `out` (at least [`MAX_PACKET_LEN`](super::MAX_PACKET_LEN) bytes) and
+    /// described by the returned [`Transmit`]; send it (stamping it first if
+    /// it asks so). Everything else comes out of
+    /// [`poll_transmit`](Self::poll_transmit) and
+    /// [`poll_adjustment`](Self::poll_adjustment).
+    pub fn handle_packet(
+        &mut self,
+        now: NtpTime,
+        from: SocketAddr,
+        bytes: &[u8],
+        rx_time: NtpTime,
+        out: &mut [u8],
+    ) -> Option<Transmit> {
+        self.counters.received = self.counters.received.saturating_add(1);
+        let Ok(mode) = wire::peek_mode(bytes) else {
+            self.counters.malformed = self.counters.malformed.saturating_add(1);
+            return None;
+        };
+        match mode {
+            Mode::Control => self.handle_control(now, from, bytes, out),
+            Mode::Private => {
+                self.counters.mode7 = self.counters.mode7.saturating_add(1);
+                None
+            }
+            _ => self.handle_time_packet(now, from, bytes, rx_time, out),
+        }
+    }
+
+    fn handle_time_packet(
+        &mut self,
+        now: NtpTime,
+        from: SocketAddr,
+        bytes: &[u8],
+        rx_time: NtpTime,
+        out: &mut [u8],
+    ) -> Option<Transmit> {
+        let Ok(packet) = NtpPacket::parse(bytes) else {
+            self.counters.malformed = self.counters.malformed.saturating_add(1);
+            return None;
+        };
+        let mode = packet.header.mode;
+        if mode == Mode::Client {
+            return self.serve(now, from, bytes, rx_time, RequestKind::Client, out);
+        }
+        if let Some(index) = self.find_slot(from, mode) {
+            let request = Request {
+                kind: RequestKind::Response,
+                version: packet.header.version,
+                authenticated: packet.mac.is_some(),
+            };
+            if self.access.check(from, now, request).decision == Decision::Drop {
+                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                return None;
+            }
+            self.deliver(index, now, &packet, bytes, rx_time);
+            return None;
+        }
+        match mode {
+            Mode::SymmetricActive => self.unknown_peer(now, from, &packet, bytes, rx_time, out),
+            Mode::Broadcast => {
+                self.unknown_broadcast(now, from, &packet, bytes, rx_time);
+                None
+            }
+            _ => {
+                self.counters.no_association = self.counters.no_association.saturating_add(1);
+                None
+            }
+        }
+    }
+
+    /// The slot whose remote is `from` and whose mode pairs with a packet of
+    /// `mode`.
+    fn find_slot(&self, from: SocketAddr, mode: Mode) -> Option<usize> {
+        self.slots.iter().position(|s| {
+            let c = s.assoc.config();
+            let pairs = match c.mode {
+                AssociationMode::Client => mode == Mode::Server,
+                AssociationMode::SymmetricActive | AssociationMode::SymmetricPassive => {
+                    matches!(mode, Mode::SymmetricActive | Mode::SymmetricPassive)
+                }
+                // A calibrating broadcast client hears mode 4 replies too.
+                AssociationMode::BroadcastClient => matches!(mode, Mode::Broadcast | Mode::Server),
+                AssociationMode::BroadcastServer => false,
+            };
+            // Broadcasts come from the server's own port; others must match exactly.
+            pairs
+                && if c.mode == AssociationMode::BroadcastClient {
+                    c.remote.ip() == from.ip()
+                } else {
+                    c.remote == from
+                }
+        })
+    }
+
+    /// Hands a packet to the association in `index` and runs the clock
+    /// update if it produced a new filter output.
+    fn deliver(
+        &mut self,
+        index: usize,
+        now: NtpTime,
+        packet: &NtpPacket<'_>,
+        bytes: &[u8],
+        rx_time: NtpTime,
+    ) {
+        let snapshot = self.snapshot();
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        let result = slot
+            .assoc
+            .handle_packet(rx_time, packet, bytes, &snapshot, &self.keys);
+        let id = slot.id;
+        let reachable = slot.assoc.reach().is_reachable();
+        if reachable && !slot.was_reachable {
+            slot.was_reachable = true;
+            self.events.push(Event::PeerReachable { id });
+        }
+        match result {
+            Ok(Some(update)) => {
+                slot.update = Some(update);
+                self.clock_update(now);
+            }
+            Ok(None) => {}
+            Err(Rejection::Kiss(refid)) => {
+                if let Some(code) = KissCode::from_ref_id(refid) {
+                    self.events.push(Event::KissOfDeath { id, code });
+                }
+                // A DENY/RSTR stops the association; reselect without it.
+                self.clock_update(now);
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// A mode 1 packet from a host we have no association with: mobilise a
+    /// symmetric passive association if allowed, else answer statelessly
+    /// (mode 2) as ntpd does, or drop.
+    fn unknown_peer(
+        &mut self,
+        now: NtpTime,
+        from: SocketAddr,
+        packet: &NtpPacket<'_>,
+        bytes: &[u8],
+        rx_time: NtpTime,
+        out: &mut [u8],
+    ) -> Option<Transmit> {
+        let key = packet_key(packet, bytes, &self.keys);
+        let Ok(key) = key else {
+            // Bad or unknown MAC: silence, never a crypto-NAK.
+            self.counters.restricted = self.counters.restricted.saturating_add(1);
+            return None;
+        };
+        let request = Request {
+            kind: RequestKind::SymmetricActive,
+            version: packet.header.version,
+            authenticated: key.is_some(),
+        };
+        let verdict = self.access.check(from, now, request);
+        let mobilize = verdict.decision == Decision::Serve
+            && may_mobilize_passive(
+                packet,
+                key,
+                true,
+                !self.config.allow_unauthenticated_peers,
+            );
+        if mobilize {
+            let mut config = AssociationConfig::symmetric_active(from);
+            config.mode = AssociationMode::SymmetricPassive;
+            config.ephemeral = true;
+            config.key = key;
+            config.version = packet.header.version;
+            config.poll = PollConfig::DEFAULT;
+            if let Ok(id) = self.add_association(config, CandidateFlags::empty(), now) {
+                if let Some(index) = self.slots.iter().position(|s| s.id == id) {
+                    self.deliver(index, now, packet, bytes, rx_time);
+                }
+                return None;
+            }
+        }
+        // Not mobilised: a stateless symmetric passive reply, like a server.
+        match verdict.decision {
+            Decision::Drop | Decision::Refuse => {
+                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                None
+            }
+            _ => self.answer(verdict.decision, from, bytes, rx_time, out),
+        }
+    }
+
+    /// A mode 5 packet from a server we have no association with: mobilise a
+    /// broadcast client if `broadcastclient` is on and access allows it.
+    fn unknown_broadcast(
+        &mut self,
+        now: NtpTime,
+        from: SocketAddr,
+        packet: &NtpPacket<'_>,
+        bytes: &[u8],
+        rx_time: NtpTime,
+    ) {
+        let Ok(key) = packet_key(packet, bytes, &self.keys) else {
+            return;
+        };
+        let request = Request {
+            kind: RequestKind::Broadcast,
+            version: packet.header.version,
+            authenticated: key.is_some(),
+        };
+        let allowed = self.access.check(from, now, request).decision == Decision::Serve;
+        if !may_mobilize_broadcast_client(
+            packet,
+            key,
+            self.config.broadcast_client,
+            allowed,
+            !self.config.allow_unauthenticated_peers,
+        ) {
+            self.counters.no_association = self.counters.no_association.saturating_add(1);
+            return;
+        }
+        let mut config = AssociationConfig::broadcast_client(from, self.config.broadcast_delay);
+        config.key = key;
+        if let Ok(id) = self.add_association(config, CandidateFlags::empty(), now) {
+            if let Some(index) = self.slots.iter().position(|s| s.id == id) {
+                self.deliver(index, now, packet, bytes, rx_time);
+            }
+        }
+    }
+
+    /// A client request: access control, then a reply or a kiss.
+    fn serve(
+        &mut self,
+        now: NtpTime,
+        from: SocketAddr,
+        bytes: &[u8],
+        rx_time: NtpTime,
+        kind: RequestKind,
+        out: &mut [u8],
+    ) -> Option<Transmit> {
+        if !self.config.serve {
+            return None;
+        }
+        let version = bytes.first().map_or(0, |b| (b >> 3) & 7);
+        let request = Request {
+            kind,
+            version,
+            // The server verifies the MAC itself; access only needs to know
+            // whether one is there for `notrust`.
+            authenticated: bytes.len() > wire::HEADER_LEN,
+        };
+        let verdict = self.access.check(from, now, request);
+        match verdict.decision {
+            Decision::Drop | Decision::Refuse => {
+                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                None
+            }
+            decision => self.answer(decision, from, bytes, rx_time, out),
+        }
+    }
+
+    /// Builds a reply (or a kiss) for a request access control let through.
+    fn answer(
+        &mut self,
+        decision: Decision,
+        from: SocketAddr,
+        bytes: &[u8],
+        rx_time: NtpTime,
+        out: &mut [u8],
+    ) -> Option<Transmit> {
+        if let Decision::Kod(kiss) = decision {
+            let code = KissCode::from_ref_id(crate::wire::RefId::from_bytes(kiss.code()))?;
+            let built = self.server.kod(bytes, code, &self.keys, out).ok()?;
+            self.counters.kod_sent = self.counters.kod_sent.saturating_add(1);
+            return Some(Transmit::reply(from, built, None, TransmitKind::KissOfDeath));
+        }
+        let built = self
+            .server
+            .reply(bytes, from, rx_time, &self.sys, &self.keys, out)
+            .ok()?;
+        self.counters.replies = self.counters.replies.saturating_add(1);
+        let key = packet_key_id(bytes);
+        Some(Transmit::reply(from, built, key, TransmitKind::Reply))
+    }
+
+    /// A mode 6 request: access control, then the first fragment of the reply
+    /// (later fragments come from `poll_transmit`).
+    fn handle_control(
+        &mut self,
+        now: NtpTime,
+        from: SocketAddr,
+        bytes: &[u8],
+        out: &mut [u8],
+    ) -> Option<Transmit> {
+        let control_key = self.config.control_key.and_then(|id| self.keys.trusted(id));
+        let Ok(request) = ControlRequest::parse(bytes, control_key) else {
+            self.counters.malformed = self.counters.malformed.saturating_add(1);
+            return None;
+        };
+        let kind = super::transmit::control_kind(&request);
+        let verdict = self.access.check(
+            from,
+            now,
+            Request {
+                kind,
+                version: request.version,
+                authenticated: request.is_authenticated(),
+            },
+        );
+        let policy = match verdict.decision {
+            Decision::Serve | Decision::ServeStateless => ControlPolicy {
+                noquery: false,
+                // Authenticated queriers may get more bytes than they sent;
+                // others only while the rate limiter vouches for them.
+                may_amplify: request.is_authenticated()
+                    || verdict
+                        .flags
+                        .contains(crate::access::RestrictFlags::LIMITED),
+                refuse: false,
+            },
+            Decision::Refuse => ControlPolicy {
+                noquery: false,
+                may_amplify: false,
+                refuse: true,
+            },
+            Decision::Drop | Decision::Kod(_) => {
+                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                return None;
+            }
+        };
+        let reply = ControlReply::new(request, policy)?;
+        self.counters.control = self.counters.control.saturating_add(1);
+        self.control = Some((from, reply));
+        self.next_control_fragment(now, out)
+    }
+}
+
+/// The key id of a request's MAC, if it has one (the server signed the reply
+/// with it, so a late transmit stamp must re-sign with it).
+fn packet_key_id(bytes: &[u8]) -> Option<crate::auth::KeyId> {
+    let packet = NtpPacket::parse(bytes).ok()?;
+    packet.mac.map(|m| crate::auth::KeyId(m.key_id))
+}
+
+impl Slot {
+    /// Whether this slot is for a configured (not mobilised) association.
+    #[allow(dead_code)]
+    pub(crate) fn is_configured(&self) -> bool {
+        !self.assoc.config().ephemeral
+    }
+}
