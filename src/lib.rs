@@ -15,6 +15,7 @@ pub mod association;
 pub mod auth;
 pub mod config;
 pub mod control;
+pub mod discipline;
 pub mod event;
 pub mod refclock;
 pub mod rng;

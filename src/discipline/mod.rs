@@ -1,0 +1,577 @@
+//! The clock discipline: turns system offset measurements into
+//! [`ClockAdjustment`]s — step or slew, frequency, leap seconds — and says
+//! how often the sources should be polled.
+//!
+//! # Algorithm
+//! Not the RFC 5905 PLL/FLL, but a better estimator for the same inputs:
+//! - every correction we make is remembered ([`steer`]), so measurements are
+//!   taken back to the *free frame* of the unsteered oscillator, where the
+//!   state does not move when we steer;
+//! - a two-state Kalman filter ([`kalman`]) tracks phase and frequency there;
+//!   each exchange is weighted by its delay (offset error is bounded by half
+//!   the delay excess over the path minimum: variance `excess²/12`, plus a
+//!   floor from the delay statistics in [`noise`]); the frequency wander
+//!   intensity is learnt from the innovations;
+//! - the phase to steer to comes from the *delay envelope* ([`envelope`]) of
+//!   recent exchanges projected along the filter's frequency: the tightest
+//!   one-way bound from each side;
+//! - the phase error is removed by a temporary extra frequency for a known
+//!   time (at most `max_slew`), then the plain drift correction is restored;
+//!   so every adjustment is exactly "step" and/or "set frequency";
+//! - the poll interval follows the learnt wander against the network noise
+//!   ([`poll`]).
+//!
+//! Steps: an offset above `step_threshold` (128 ms) is stepped at once if it
+//! is the first measurement, otherwise only after it persisted `stepout`
+//! (900 s; before that it is a spike and ignored). Above `panic_threshold`
+//! (1000 s) nothing is done and [`Event::PanicThresholdExceeded`] is
+//! queued, unless `allow_first_big_step` (`-g`) and nothing was adjusted yet.
+//! `step_threshold: None` never steps (`ntpd -x`): everything is slewed.
+//!
+//! # API (what `system` does)
+//! ```text
+//! let mut d = Discipline::new(DisciplineConfig::DEFAULT, saved_drift);   // Option<Frequency>
+//! d.handle_timeout(now)          // once at start: returns the restored frequency, if any
+//! d.set_leap(li)                 // whenever the selected sources' leap indicator changes
+//! d.update(now, &Measurement{..})   // for every new system offset (see Measurement)
+//! d.handle_timeout(now)          // when now >= d.next_timeout()
+//!   -> Option<ClockAdjustment>   // each of the three may return one: apply it
+//! d.poll_interval()              // the system poll (log2 s) associations should use
+//! d.frequency()                  // the drift to persist (ppm)
+//! d.poll_event()                 // steps, panics, leap seconds
+//! ```
+//! All times are *local* clock readings. After the caller applies an
+//! adjustment with a non-zero `step`, every local deadline the caller keeps
+//! (association poll timers, ...) must be moved by the same `step` so that
+//! intervals do not jump; the discipline shifts its own. Measurements taken
+//! before a step are ignored.
+//!
+//! Owns: the clock state machine and estimator. Must not know about packets,
+//! associations or selection. No floats, no panics, saturating fixed point.
+
+mod config;
+mod envelope;
+mod kalman;
+mod leap;
+mod noise;
+mod poll;
+mod steer;
+mod wide;
+
+pub use config::DisciplineConfig;
+
+use crate::adjust::{ClockAdjustment, LeapPending};
+use crate::event::{Event, EventQueue};
+use crate::sample::Sample;
+use crate::time::{Frequency, NtpDuration, NtpTime, PollInterval};
+use crate::wire::LeapIndicator;
+use envelope::Envelope;
+use kalman::Kalman;
+use noise::Noise;
+use poll::PollControl;
+use steer::Steer;
+use wide::{isqrt, mul_div};
+
+/// 2^-32 s per second.
+const SEC: i128 = 1 << 32;
+/// 1 µs in 2^-32 s.
+const US: i128 = 4_295;
+/// Measurement noise floor (timestamping), 1 µs, as a variance in ticks².
+const R_FLOOR: i128 = US * US;
+/// Initial frequency variance without a saved drift: (100 ppm)², 2^-96.
+const P11_UNKNOWN: i128 = 792_281_625_142_643_375_935;
+/// Initial frequency variance with a saved drift: (1 ppm)², 2^-96.
+const P11_SAVED: i128 = 79_228_162_514_264_337;
+/// Innovations beyond this many standard deviations are outliers.
+const GATE_SIGMAS: i128 = 10;
+/// Consecutive outliers after which the estimator restarts its phase.
+const GATE_RESET: u8 = 4;
+
+/// One system offset measurement: what selection and combining produced
+/// from the sources (or one source's newest sample).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Measurement {
+    /// Offset θ, 2^-32 s: add to our clock to get the reference's
+    /// (positive = we are behind).
+    pub offset: NtpDuration,
+    /// Round-trip delay δ of the exchange behind `offset`, 2^-32 s (0 for a
+    /// reference clock). The discipline weights by it: feed each *new*
+    /// exchange of the system peer, not the same one twice.
+    pub delay: NtpDuration,
+    /// Local time the offset was measured (t4), era-aware.
+    pub time: NtpTime,
+}
+
+impl From<Sample> for Measurement {
+    fn from(s: Sample) -> Measurement {
+        Measurement {
+            offset: s.offset,
+            delay: s.delay,
+            time: s.time,
+        }
+    }
+}
+
+/// Where the discipline stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DisciplineState {
+    /// No measurement used yet.
+    Unset,
+    /// Tracking the sources.
+    Tracking,
+    /// The offset is above the step threshold, waiting out `stepout`.
+    Spike,
+    /// The offset is above the panic threshold; not adjusting.
+    Panic,
+}
+
+/// The clock discipline; see the module docs. About 1.6 KiB.
+#[derive(Debug, Clone)]
+pub struct Discipline {
+    config: DisciplineConfig,
+    epoch: Option<NtpTime>,
+    state: DisciplineState,
+    kalman: Option<Kalman>,
+    envelope: Envelope,
+    noise: Noise,
+    steer: Steer,
+    /// Drift correction, 2^-48.
+    base: i128,
+    saved: bool,
+    /// End of the current slew, local ticks.
+    slew_end: Option<i128>,
+    spike_since: Option<i128>,
+    gated: u8,
+    poll: PollControl,
+    leap_warning: LeapIndicator,
+    leap_armed: LeapPending,
+    /// UTC day number the leap is armed for.
+    leap_day: i64,
+    adjusted: bool,
+    last_offset: NtpDuration,
+    events: EventQueue<4>,
+}
+
+/// ppm (2^-32 ppm bits) to 2^-48.
+fn slope_of(f: Frequency) -> i128 {
+    mul_div(i128::from(f.to_bits()), 1 << 16, 1_000_000)
+}
+
+/// 2^-48 to ppm (2^-32 ppm bits), saturating.
+fn frequency_of(slope: i128) -> Frequency {
+    let bits = mul_div(slope, 1_000_000, 1 << 16);
+    Frequency::from_bits(bits.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+fn duration_of(ticks: i128) -> NtpDuration {
+    NtpDuration::from_bits(ticks.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+impl Discipline {
+    /// A discipline with `config`, starting from a persisted drift `saved`
+    /// (ppm, as [`frequency`](Self::frequency) returned it) if there is one.
+    pub fn new(config: DisciplineConfig, saved: Option<Frequency>) -> Discipline {
+        let tol = config.frequency_tolerance.abs();
+        let base = saved.map_or(0, |f| slope_of(f.clamp(-tol, tol)));
+        Discipline {
+            config,
+            epoch: None,
+            state: DisciplineState::Unset,
+            kalman: None,
+            envelope: Envelope::new(),
+            noise: Noise::new(),
+            steer: Steer::new(0),
+            base,
+            saved: saved.is_some(),
+            slew_end: None,
+            spike_since: None,
+            gated: 0,
+            poll: PollControl::new(config.minpoll),
+            leap_warning: LeapIndicator::NoWarning,
+            leap_armed: LeapPending::None,
+            leap_day: 0,
+            adjusted: false,
+            last_offset: NtpDuration::ZERO,
+            events: EventQueue::default(),
+        }
+    }
+
+    /// The state machine's state.
+    pub fn state(&self) -> DisciplineState {
+        self.state
+    }
+
+    /// The drift correction in force (ppm): the value to persist.
+    pub fn frequency(&self) -> Frequency {
+        frequency_of(self.base)
+    }
+
+    /// The poll interval sources should use now (log2 s).
+    pub fn poll_interval(&self) -> PollInterval {
+        self.poll.poll
+    }
+
+    /// The last estimated clock offset (2^-32 s, positive = we were behind)
+    /// before it was corrected.
+    pub fn offset(&self) -> NtpDuration {
+        self.last_offset
+    }
+
+    /// Estimated standard deviation of the phase (2^-32 s), or `None`
+    /// before the first measurement.
+    pub fn phase_uncertainty(&self) -> Option<NtpDuration> {
+        self.kalman.map(|k| duration_of(isqrt(k.phase_variance())))
+    }
+
+    /// The next queued event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) wants to run next
+    /// (local time), if at all: end of a slew, midnight with a leap pending.
+    pub fn next_timeout(&self) -> Option<NtpTime> {
+        let epoch = self.epoch?;
+        let slew = self.slew_end.map(|t| epoch + duration_of(t));
+        // With a leap second announced or armed: wake at the next UTC
+        // midnight (local time) to arm it on a month's last day, or to
+        // retire it once the clock has passed it.
+        let leap =
+            (self.leap_armed != LeapPending::None || self.leap_warning_pending()).then(|| {
+                NtpTime::from_parts(self.leap_day.saturating_add(1).saturating_mul(leap::DAY), 0)
+            });
+        match (slew, leap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The leap indicator of the selected sources (RFC 5905 system leap).
+    pub fn set_leap(&mut self, leap: LeapIndicator) {
+        self.leap_warning = leap;
+    }
+
+    /// Records that the caller applied `adj` at local time `now` (after the
+    /// step, if any). Optional: without it the discipline assumes every
+    /// adjustment was applied when it was returned.
+    pub fn adjustment_applied(&mut self, adj: &ClockAdjustment, now: NtpTime) {
+        let t = self.ticks(now);
+        if !adj.is_step() {
+            self.steer.set_rate(t, slope_of(adj.frequency));
+        }
+    }
+
+    fn ticks(&mut self, now: NtpTime) -> i128 {
+        let epoch = *self.epoch.get_or_insert(now);
+        i128::from(now.duration_since(epoch).to_bits())
+    }
+
+    fn leap_warning_pending(&self) -> bool {
+        matches!(
+            self.leap_warning,
+            LeapIndicator::AddSecond | LeapIndicator::DelSecond
+        )
+    }
+
+    fn push_event(&mut self, e: Event) {
+        self.events.push(e);
+    }
+
+    fn adjustment(&self, step: i128, rate: i128, slew_until: Option<i128>) -> ClockAdjustment {
+        let epoch = self.epoch.unwrap_or(NtpTime::EPOCH_1900);
+        ClockAdjustment {
+            step: duration_of(step),
+            frequency: ClockAdjustment::clamp_frequency(frequency_of(rate)),
+            slew_until: slew_until.map(|t| epoch + duration_of(t)),
+            leap: self.leap_armed,
+        }
+    }
+
+    /// Sets the clock running at `rate` from local tick `t` and returns that.
+    fn emit_rate(&mut self, t: i128, rate: i128, slew_until: Option<i128>) -> ClockAdjustment {
+        let adj = self.adjustment(0, rate, slew_until);
+        // Record what the clock will really do (the clamped value).
+        self.steer.set_rate(t, slope_of(adj.frequency));
+        self.adjusted = true;
+        adj
+    }
+
+    /// Timer work: end of a slew, leap-second arming and its passing, and the
+    /// restored drift at start. Call when `now >= next_timeout()` (harmless
+    /// at any other time).
+    pub fn handle_timeout(&mut self, now: NtpTime) -> Option<ClockAdjustment> {
+        let first = self.epoch.is_none();
+        let t = self.ticks(now);
+        let mut emit = first && self.saved && self.base != 0;
+        if self.slew_end.is_some_and(|end| t >= end) {
+            self.slew_end = None;
+            emit = true;
+        }
+        emit |= self.leap_check(now, t);
+        if emit {
+            let rate = if self.slew_end.is_some() {
+                self.steer.rate()
+            } else {
+                self.base
+            };
+            let until = self.slew_end;
+            return Some(self.emit_rate(t, rate, until));
+        }
+        None
+    }
+
+    /// Arms, disarms and retires leap seconds; true if the clock must hear.
+    fn leap_check(&mut self, now: NtpTime, t: i128) -> bool {
+        let secs = now.seconds();
+        let day = leap::day_of(secs);
+        if self.leap_armed != LeapPending::None {
+            if day > self.leap_day {
+                // The end of the armed day passed: the clock inserted or
+                // deleted the second, and so did the reference timescale.
+                let delta = if self.leap_armed == LeapPending::Insert {
+                    -SEC
+                } else {
+                    SEC
+                };
+                let leap = if self.leap_armed == LeapPending::Insert {
+                    LeapIndicator::AddSecond
+                } else {
+                    LeapIndicator::DelSecond
+                };
+                // Local reading of the midnight that passed, then of the jump
+                // (insert: at midnight back by 1 s; delete: at 23:59:59 on by 1 s).
+                let into_day = i128::from(secs.saturating_sub(day.saturating_mul(leap::DAY)))
+                    .saturating_mul(SEC)
+                    .saturating_add(i128::from(now.fraction()));
+                let midnight = t.saturating_sub(into_day);
+                let jump_at = if delta < 0 {
+                    midnight
+                } else {
+                    midnight.saturating_sub(SEC)
+                };
+                self.steer.step(jump_at, delta, self.steer.rate());
+                if let Some(k) = self.kalman.as_mut() {
+                    k.shift(delta);
+                }
+                self.envelope.shift(delta);
+                self.leap_armed = LeapPending::None;
+                self.leap_warning = LeapIndicator::NoWarning;
+                self.push_event(Event::LeapApplied { leap });
+                return true;
+            }
+            if !self.leap_warning_pending() {
+                self.leap_armed = LeapPending::None;
+                return true;
+            }
+            return false;
+        }
+        self.leap_day = day;
+        let want = match self.leap_warning {
+            LeapIndicator::AddSecond => LeapPending::Insert,
+            LeapIndicator::DelSecond => LeapPending::Delete,
+            _ => return false,
+        };
+        if leap::is_last_day_of_month(day) {
+            self.leap_armed = want;
+            self.push_event(Event::LeapArmed {
+                leap: self.leap_warning,
+            });
+            return true;
+        }
+        false
+    }
+
+    /// Folds in one system offset measurement taken at `m.time` (≤ `now`).
+    /// Returns the adjustment to apply now, if any.
+    pub fn update(&mut self, now: NtpTime, m: &Measurement) -> Option<ClockAdjustment> {
+        let t_now = self.ticks(now);
+        let t_s = self.ticks(m.time).min(t_now);
+        let a_s = self.steer.correction_at(t_s)?;
+        let a_now = self.steer.correction_at(t_now)?;
+        let theta = i128::from(m.offset.to_bits());
+        let delay = i128::from(m.delay.to_bits().max(0));
+        // The offset now, had nothing but our own corrections changed since.
+        let theta_now = theta.saturating_sub(a_now.saturating_sub(a_s));
+        let magnitude = theta_now.saturating_abs();
+        let leap_changed = self.leap_check(now, t_now);
+
+        if let Some(panic) = self.config.panic_threshold {
+            let big_step_ok = self.config.allow_first_big_step && !self.adjusted;
+            if magnitude > i128::from(panic.to_bits()) && !big_step_ok {
+                if self.state != DisciplineState::Panic {
+                    self.push_event(Event::PanicThresholdExceeded {
+                        offset: duration_of(theta_now),
+                    });
+                }
+                self.state = DisciplineState::Panic;
+                return None;
+            }
+        }
+        if self.state == DisciplineState::Panic {
+            self.state = if self.kalman.is_some() {
+                DisciplineState::Tracking
+            } else {
+                DisciplineState::Unset
+            };
+        }
+        self.noise.push(delay.clamp(0, i128::from(i64::MAX)) as i64);
+
+        if let Some(threshold) = self.config.step_threshold {
+            if magnitude > i128::from(threshold.to_bits()) {
+                let now_ok = self.state == DisciplineState::Unset;
+                let waited = self.spike_since.is_some_and(|since| {
+                    t_now.saturating_sub(since) >= i128::from(self.config.stepout.to_bits())
+                });
+                if !now_ok && !waited {
+                    if self.spike_since.is_none() {
+                        self.spike_since = Some(t_now);
+                    }
+                    self.state = DisciplineState::Spike;
+                    return None;
+                }
+                return Some(self.step(
+                    t_now,
+                    theta_now,
+                    theta.saturating_add(a_s),
+                    t_s.saturating_sub(a_s),
+                    delay,
+                ));
+            }
+        }
+        self.spike_since = None;
+        self.state = DisciplineState::Tracking;
+        match self.track(
+            t_now,
+            a_now,
+            theta.saturating_add(a_s),
+            t_s.saturating_sub(a_s),
+            delay,
+        ) {
+            Some(adj) => Some(adj),
+            None if leap_changed => Some(self.emit_rate(t_now, self.steer.rate(), self.slew_end)),
+            None => None,
+        }
+    }
+
+    /// The variance (ticks²) to assign to an exchange with delay `delay`.
+    fn measurement_variance(&self, delay: i128) -> i128 {
+        let excess = delay.saturating_sub(i128::from(self.noise.min())).max(0);
+        let floor = i128::from(self.noise.mean_excess());
+        // Offset error given the delay excess e is uniform on ±e/2
+        // (variance e²/12); the floor covers the error of the minimum.
+        R_FLOOR.saturating_add(
+            excess
+                .saturating_mul(excess)
+                .saturating_add(floor.saturating_mul(floor) / 4)
+                / 12,
+        )
+    }
+
+    fn step(
+        &mut self,
+        t_now: i128,
+        offset: i128,
+        z: i128,
+        t_free: i128,
+        delay: i128,
+    ) -> ClockAdjustment {
+        let r = self.measurement_variance(delay);
+        let rate = self.base;
+        match self.kalman.as_mut() {
+            None => {
+                let p11 = if self.saved { P11_SAVED } else { P11_UNKNOWN };
+                self.kalman = Some(Kalman::new(t_free, z, r, self.base, p11));
+            }
+            Some(k) => {
+                k.reset_phase(t_free, z, r);
+                self.envelope.clear();
+            }
+        }
+        self.envelope.push(t_free, z, delay);
+        self.steer.step(t_now, offset, rate);
+        self.slew_end = None;
+        self.spike_since = None;
+        self.gated = 0;
+        self.state = DisciplineState::Tracking;
+        self.poll.reset(self.config.minpoll);
+        self.adjusted = true;
+        self.last_offset = duration_of(offset);
+        self.push_event(Event::ClockStepped {
+            offset: duration_of(offset),
+        });
+        self.adjustment(offset, rate, None)
+    }
+
+    fn track(
+        &mut self,
+        t_now: i128,
+        a_now: i128,
+        z: i128,
+        t_free: i128,
+        delay: i128,
+    ) -> Option<ClockAdjustment> {
+        let r = self.measurement_variance(delay);
+        let noise = self.noise.mean_excess();
+        let kalman = match self.kalman.as_mut() {
+            None => {
+                let p11 = if self.saved { P11_SAVED } else { P11_UNKNOWN };
+                self.kalman
+                    .insert(Kalman::new(t_free, z, r, self.base, p11))
+            }
+            Some(k) => {
+                k.predict(t_free);
+                let inn = k.innovation(z, r);
+                let limit = isqrt(inn.variance)
+                    .saturating_mul(GATE_SIGMAS)
+                    .max(4 * i128::from(noise));
+                if inn.value.saturating_abs() > limit {
+                    self.gated += 1;
+                    if self.gated < GATE_RESET {
+                        return None;
+                    }
+                    k.reset_phase(t_free, z, r);
+                    self.envelope.clear();
+                    self.poll.reset(self.config.minpoll);
+                } else {
+                    k.update(z, r);
+                }
+                self.gated = 0;
+                k
+            }
+        };
+        let (b, p11, q) = (kalman.b, kalman.frequency_variance(), kalman.wander());
+        self.envelope.push(t_free, z, delay);
+
+        // Phase now from the envelope, over a span the frequency supports.
+        let free_now = t_now.saturating_sub(a_now);
+        let poll = self.poll.poll;
+        let count = poll::window_count(poll);
+        let span =
+            (count as i128 * 2 - 1).saturating_mul(i128::from(poll.as_duration().to_bits())) / 2;
+        let sigma_b = isqrt(p11).max(1);
+        let trusted = mul_div(i128::from(noise), 1 << 48, sigma_b);
+        let phase = self
+            .envelope
+            .midpoint(free_now, b, count, span.min(trusted))?;
+        let offset = phase.saturating_sub(a_now);
+        self.last_offset = duration_of(offset);
+
+        // Drift correction, then a slew to remove the offset.
+        let tol = slope_of(self.config.frequency_tolerance.abs());
+        self.base = b.clamp(-tol, tol);
+        let max_slew = slope_of(self.config.max_slew.abs()).max(1);
+        let min_time = i128::from(poll.as_duration().to_bits()) / 16;
+        let time = mul_div(offset.saturating_abs(), 1 << 48, max_slew)
+            .max(min_time)
+            .max(SEC);
+        let slew = mul_div(offset, 1 << 48, time);
+        let until = t_now.saturating_add(time);
+        self.slew_end = Some(until);
+
+        let target = poll::target(q, p11, noise, self.config.minpoll, self.config.maxpoll);
+        self.poll.steer(target);
+        Some(self.emit_rate(t_now, self.base.saturating_add(slew), Some(until)))
+    }
+}

@@ -1,0 +1,157 @@
+//! The correction history: how far our steering has moved the clock away
+//! from where the free-running oscillator would be.
+//!
+//! `A(t)` is the total correction at local time `t` (2^-32 s): every step
+//! plus the integral of every frequency correction we set. `local = free +
+//! A`, so subtracting `A` turns a measurement against our steered clock into
+//! one against the free-running oscillator (the *free frame*), where the
+//! estimator's state does not move when we steer. Owns a short list of
+//! segments (start, A at start, rate); times are ticks (2^-32 s) relative to
+//! the discipline's epoch, rates 2^-48.
+
+use super::wide::mul_shr;
+
+/// Segments remembered (how stale a measurement may be: a few adjustments).
+const CAPACITY: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Segment {
+    /// Local time the segment starts, ticks.
+    start: i128,
+    /// Correction at `start`, ticks.
+    at_start: i128,
+    /// Frequency correction in force, 2^-48.
+    rate: i128,
+}
+
+/// The history of corrections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Steer {
+    segments: [Segment; CAPACITY],
+    head: usize,
+    len: usize,
+    /// Local time right after the last step (or leap): earlier times are in
+    /// another timescale and cannot be mapped.
+    last_break: i128,
+}
+
+impl Steer {
+    /// No correction yet, from local time `start` (the oscillator runs free).
+    pub const fn new(start: i128) -> Steer {
+        let s = Segment {
+            start,
+            at_start: 0,
+            rate: 0,
+        };
+        Steer {
+            segments: [s; CAPACITY],
+            head: 0,
+            len: 1,
+            last_break: i128::MIN,
+        }
+    }
+
+    fn newest(&self) -> Segment {
+        self.segments.get(self.head).copied().unwrap_or(Segment {
+            start: 0,
+            at_start: 0,
+            rate: 0,
+        })
+    }
+
+    /// The rate in force now, 2^-48.
+    pub fn rate(&self) -> i128 {
+        self.newest().rate
+    }
+
+    /// `A(t)`, ticks; `None` if `t` predates the history or the last step.
+    pub fn correction_at(&self, t: i128) -> Option<i128> {
+        if t < self.last_break {
+            return None;
+        }
+        for k in 0..self.len {
+            let i = (self.head + CAPACITY - k) % CAPACITY;
+            let s = self.segments.get(i)?;
+            if t >= s.start || k + 1 == self.len {
+                if t < s.start {
+                    return None;
+                }
+                return Some(s.at_start.saturating_add(mul_shr(
+                    s.rate,
+                    t.saturating_sub(s.start),
+                    48,
+                )));
+            }
+        }
+        None
+    }
+
+    /// From local time `t` on, the clock runs with correction `rate`.
+    pub fn set_rate(&mut self, t: i128, rate: i128) {
+        let at = self.correction_at(t).unwrap_or_else(|| self.extrapolate(t));
+        self.push(Segment {
+            start: t,
+            at_start: at,
+            rate,
+        });
+    }
+
+    /// At local time `t` (before the jump) the clock jumps by `step` ticks
+    /// and then runs with `rate`. Times before the jump become unmappable.
+    pub fn step(&mut self, t: i128, step: i128, rate: i128) {
+        let at = self.correction_at(t).unwrap_or_else(|| self.extrapolate(t));
+        let start = t.saturating_add(step);
+        self.push(Segment {
+            start,
+            at_start: at.saturating_add(step),
+            rate,
+        });
+        self.last_break = start;
+    }
+
+    fn extrapolate(&self, t: i128) -> i128 {
+        let s = self.newest();
+        s.at_start
+            .saturating_add(mul_shr(s.rate, t.saturating_sub(s.start), 48))
+    }
+
+    fn push(&mut self, s: Segment) {
+        self.head = (self.head + 1) % CAPACITY;
+        if let Some(slot) = self.segments.get_mut(self.head) {
+            *slot = s;
+        }
+        self.len = (self.len + 1).min(CAPACITY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: i128 = 1 << 32;
+    const PPM: i128 = 281_474_977;
+
+    #[test]
+    fn integrates_rates_and_steps() {
+        let mut s = Steer::new(0);
+        assert_eq!(s.correction_at(10 * SEC), Some(0));
+        s.set_rate(100 * SEC, 1000 * PPM); // 1 ms/s
+        let a = s.correction_at(101 * SEC).unwrap();
+        assert!((a - SEC / 1000).abs() < 10);
+        s.step(200 * SEC, SEC / 2, 0);
+        assert_eq!(s.correction_at(150 * SEC), None);
+        let a = s.correction_at(300 * SEC).unwrap();
+        assert!((a - SEC / 10 - SEC / 2).abs() < 1000, "{a}");
+        assert_eq!(s.rate(), 0);
+    }
+
+    #[test]
+    fn old_segments_still_map() {
+        let mut s = Steer::new(0);
+        s.set_rate(10 * SEC, PPM);
+        s.set_rate(20 * SEC, 0);
+        let a = s.correction_at(15 * SEC).unwrap();
+        assert!((a - 5 * SEC / 1_000_000).abs() < 10);
+        assert_eq!(s.correction_at(-SEC), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! Exact `a * b / c` for `i128` operands through a 256-bit intermediate.
+//!
+//! The discipline's estimator keeps variances of phase (2^-64 s²) and
+//! frequency (2^-96) side by side; their products need more than 128 bits
+//! before the division brings them back. This module owns only that piece of
+//! arithmetic: it saturates instead of overflowing and never panics.
+
+/// `a * b / c`, truncated toward zero, computed without intermediate
+/// overflow. Saturates to `i128::MAX` / `i128::MIN` when the quotient does
+/// not fit, and when `c == 0` (sign of `a * b`, zero if that is zero).
+pub(crate) fn mul_div(a: i128, b: i128, c: i128) -> i128 {
+    let negative = (a < 0) ^ (b < 0) ^ (c < 0);
+    let (hi, lo) = mul_wide(a.unsigned_abs(), b.unsigned_abs());
+    if hi == 0 && lo == 0 {
+        return 0;
+    }
+    let q = div_wide(hi, lo, c.unsigned_abs()).unwrap_or(u128::MAX);
+    if negative {
+        if q > i128::MAX as u128 {
+            i128::MIN
+        } else {
+            -(q as i128)
+        }
+    } else if q > i128::MAX as u128 {
+        i128::MAX
+    } else {
+        q as i128
+    }
+}
+
+/// `a * b >> shift` (`shift` < 127), truncated toward zero, saturating.
+pub(crate) fn mul_shr(a: i128, b: i128, shift: u32) -> i128 {
+    mul_div(a, b, 1i128 << shift.min(126))
+}
+
+/// Full 256-bit product of two `u128`, as (high, low) halves.
+fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    const MASK: u128 = u64::MAX as u128;
+    let (a1, a0) = (a >> 64, a & MASK);
+    let (b1, b0) = (b >> 64, b & MASK);
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    // Middle column: at most three 64-bit quantities, fits in u128 with room.
+    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
+    let lo = (p00 & MASK) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+/// (hi:lo) / d for a 256-bit dividend; `None` if `d == 0` or the quotient
+/// needs more than 128 bits.
+fn div_wide(hi: u128, lo: u128, d: u128) -> Option<u128> {
+    if d == 0 || hi >= d {
+        return None;
+    }
+    if hi == 0 {
+        return Some(lo / d);
+    }
+    // Restoring long division, one quotient bit per step. The remainder stays
+    // below `d`; `carry` holds the bit shifted out of it.
+    let mut rem = hi;
+    let mut q: u128 = 0;
+    for i in (0..128).rev() {
+        let carry = rem >> 127;
+        rem = (rem << 1) | ((lo >> i) & 1);
+        q <<= 1;
+        if carry == 1 || rem >= d {
+            rem = rem.wrapping_sub(d);
+            q |= 1;
+        }
+    }
+    Some(q)
+}
+
+/// Integer square root of a non-negative `i128` (floor); negative input gives 0.
+pub(crate) fn isqrt(v: i128) -> i128 {
+    if v <= 0 {
+        return 0;
+    }
+    let v = v as u128;
+    // Newton iteration from an initial guess above the root.
+    let bits = 128 - v.leading_zeros();
+    let mut x: u128 = 1u128 << bits.div_ceil(2);
+    loop {
+        let y = (x + v / x) >> 1;
+        if y >= x {
+            return x as i128;
+        }
+        x = y;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_values_match_plain_arithmetic() {
+        for &(a, b, c) in &[
+            (7i128, 9i128, 4i128),
+            (-7, 9, 4),
+            (7, -9, -4),
+            (0, 5, 3),
+            (1 << 60, 1 << 60, 1 << 70),
+        ] {
+            assert_eq!(mul_div(a, b, c), a * b / c);
+        }
+    }
+
+    #[test]
+    fn wide_products_divide_back() {
+        let a = (1i128 << 100) + 12345;
+        let b = (1i128 << 90) + 777;
+        assert_eq!(mul_div(a, b, b), a);
+        assert_eq!(mul_div(a, -b, a), -b);
+        assert_eq!(mul_shr(1i128 << 120, 1i128 << 100, 100), 1i128 << 120);
+    }
+
+    #[test]
+    fn saturates() {
+        assert_eq!(mul_div(i128::MAX, i128::MAX, 1), i128::MAX);
+        assert_eq!(mul_div(i128::MAX, -2, 1), i128::MIN);
+        assert_eq!(mul_div(5, 5, 0), i128::MAX);
+        assert_eq!(mul_div(i128::MIN, i128::MIN, i128::MIN), i128::MIN);
+    }
+
+    #[test]
+    fn square_roots() {
+        for v in [
+            0i128,
+            1,
+            2,
+            3,
+            4,
+            15,
+            16,
+            17,
+            1 << 100,
+            (1 << 126) + 5,
+            i128::MAX,
+        ] {
+            let r = isqrt(v);
+            assert!(r * r <= v);
+            assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > v));
+        }
+        assert_eq!(isqrt(-4), 0);
+    }
+}
