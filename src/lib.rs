@@ -22,6 +22,7 @@ pub mod rng;
 pub mod sample;
 pub mod select;
 pub mod server;
+pub mod system;
 pub mod time;
 pub mod wire;
 

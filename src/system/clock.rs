@@ -4,7 +4,7 @@
 //! (RFC 5905 §11.2 `clock_select` and §11.2.3 `clock_update`).
 
 use crate::association::AssociationMode;
-use crate::discipline::Measurement;
+use crate::discipline::{DisciplineState, Measurement};
 use crate::event::Event;
 use crate::select::{Candidate, CandidateFlags, Selector, Tally};
 use crate::server::{STRATUM_UNSYNCHRONIZED, refid_for_address};
@@ -12,6 +12,7 @@ use crate::time::{NtpDuration, NtpTime};
 use crate::wire::LeapIndicator;
 
 use super::Ntp;
+use super::slot::Source;
 
 impl<const A: usize, const K: usize> Ntp<A, K> {
     /// Selection, then (if the system peer has a sample the discipline has not
@@ -23,13 +24,25 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 slot.tally = Tally::Reject;
                 continue;
             };
-            if matches!(slot.assoc.config().mode, AssociationMode::BroadcastServer) {
+            if slot
+                .network()
+                .is_some_and(|a| a.config().mode == AssociationMode::BroadcastServer)
+            {
                 slot.tally = Tally::Reject;
                 continue;
             }
             let mut flags = slot.flags;
-            if slot.assoc.reach().is_reachable() && !slot.assoc.should_demobilize() {
+            if slot.is_reachable() {
                 flags |= CandidateFlags::REACHABLE;
+            }
+            if let Source::Refclock(r) = &slot.source {
+                let status = r.driver().status(now);
+                if status.fallback_only {
+                    flags |= CandidateFlags::LOCAL_CLOCK;
+                }
+                if status.pps {
+                    flags |= CandidateFlags::PPS;
+                }
             }
             if update.remote.leap == LeapIndicator::Unsynchronized {
                 flags |= CandidateFlags::UNSYNCHRONIZED;
@@ -44,7 +57,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 root_delay: update.remote.root_delay,
                 root_dispersion: update.remote.root_dispersion,
                 stratum: update.remote.stratum,
-                poll: slot.assoc.peer_variables(now).hpoll,
+                poll: slot.poll_interval(now),
                 flags,
                 tally: slot.tally,
             };
@@ -75,7 +88,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             return;
         };
         let id = slot.id;
-        let remote_addr = slot.assoc.config().remote;
+        let refid = match &slot.source {
+            Source::Network(a) if update.remote.stratum != 0 => refid_for_address(a.config().remote.ip()),
+            _ => update.remote.reference_id,
+        };
         if self.system_peer != Some(id) {
             self.system_peer = Some(id);
             self.events.push(Event::SystemPeerChanged { id });
@@ -89,27 +105,21 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.last_update = Some(sample_time);
         let measurement = Measurement {
             offset: selection.offset,
-            jitter: selection.jitter,
             delay: update.filter.delay,
-            sample_time,
-            root_distance: update.root_distance(now),
-            leap: update.remote.leap,
+            time: sample_time,
         };
         let was_synchronized = self.sys.is_synchronized();
+        if update.remote.leap != LeapIndicator::Unsynchronized {
+            self.discipline.set_leap(update.remote.leap);
+        }
         if let Some(adj) = self.discipline.update(now, &measurement) {
             self.set_adjustment(adj);
         }
-        while let Some(event) = self.discipline.poll_event() {
-            self.events.push(event);
-        }
+        self.drain_discipline_events();
         // System variables follow the system peer (RFC 5905 clock_update).
         let stratum = update.remote.stratum.saturating_add(1).min(STRATUM_UNSYNCHRONIZED);
         self.sys.stratum = stratum;
-        self.sys.refid = if update.remote.stratum == 0 {
-            update.remote.reference_id
-        } else {
-            refid_for_address(remote_addr.ip())
-        };
+        self.sys.refid = refid;
         self.sys.reference_time = Some(now);
         self.sys.root_delay = update.remote.root_delay + update.filter.delay;
         self.sys.root_dispersion = update.remote.root_dispersion
@@ -119,7 +129,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.sys.offset = selection.offset;
         self.sys.system_jitter = selection.jitter;
         self.sys.peer = id.0;
-        self.sys.leap = if self.discipline.is_synchronized() {
+        self.sys.leap = if self.discipline.state() == DisciplineState::Tracking {
             match update.remote.leap {
                 LeapIndicator::Unsynchronized => LeapIndicator::NoWarning,
                 leap => leap,
@@ -139,8 +149,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     pub(crate) fn refresh_system_variables(&mut self, now: NtpTime) {
         self.sys.poll = self.discipline.poll_interval();
         self.sys.frequency = self.discipline.frequency();
-        self.sys.clock_jitter = self.discipline.jitter();
-        self.sys.clock_wander = self.discipline.wander();
+        self.sys.clock_jitter = self.discipline.phase_uncertainty().unwrap_or(NtpDuration::ZERO);
         self.sys.time_constant = self.sys.poll.log2();
         if self.system_peer.is_none() && self.sys.is_synchronized() {
             // Free-running: once the root distance passes maxdist nobody

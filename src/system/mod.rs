@@ -21,15 +21,18 @@
 //! [`Ntp::adjustment_applied`]; the core then shifts its own timers and drops
 //! the measurements made in the old timescale, so nothing fires early or late.
 
+mod budget;
 mod clock;
 mod config;
 mod peers;
 mod receive;
+mod refclock_source;
 mod slot;
 mod transmit;
 
 pub use config::SystemConfig;
-pub use slot::AssociationView;
+pub use refclock_source::RefclockSource;
+pub use slot::{AssociationView, Source};
 pub use transmit::{Transmit, TransmitKind};
 
 use core::net::SocketAddr;
@@ -46,6 +49,7 @@ use crate::select::CandidateFlags;
 use crate::server::{Server, SystemVariables};
 use crate::time::{Frequency, NtpTime};
 
+use budget::AmplificationBudget;
 use slot::Slot;
 
 /// The largest datagram the core writes (a full mode 6 fragment with a
@@ -58,6 +62,10 @@ pub const EVENT_QUEUE: usize = 16;
 pub const INTERLEAVE_ENTRIES: usize = 64;
 /// Entries of the rate limiter's client table.
 pub const RATE_LIMIT_ENTRIES: usize = 256;
+/// Oversize mode 6 replies to unauthenticated queriers: at once …
+pub const AMPLIFICATION_BURST: u32 = 32;
+/// … and per second on average, all queriers together.
+pub const AMPLIFICATION_PER_SECOND: u32 = 8;
 /// Entries of the `restrict` list.
 pub const RESTRICT_ENTRIES: usize = 16;
 
@@ -122,6 +130,7 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8> {
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>,
     control: Option<(SocketAddr, ControlReply)>,
+    amplification: AmplificationBudget,
     adjustment: Option<ClockAdjustment>,
     /// An adjustment handed out and not yet confirmed.
     adjustment_outstanding: bool,
@@ -153,6 +162,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             server: Server::new(),
             access: Access::new(config.rate_limit, limiter_key),
             control: None,
+            amplification: AmplificationBudget::new(AMPLIFICATION_BURST, AMPLIFICATION_PER_SECOND),
             adjustment: None,
             adjustment_outstanding: false,
             events: EventQueue::default(),
@@ -160,10 +170,11 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             rng,
             config,
         };
-        if let Some(freq) = ntp.config.saved_frequency {
-            ntp.adjustment = Some(ClockAdjustment::frequency(freq));
-            ntp.events.push(Event::FrequencySet { frequency: freq });
+        // The discipline hands out the restored drift, if any, at once.
+        if let Some(adj) = ntp.discipline.handle_timeout(now) {
+            ntp.set_adjustment(adj);
         }
+        ntp.drain_discipline_events();
         ntp.refresh_system_variables(now);
         ntp
     }
@@ -201,7 +212,8 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         if self
             .slots
             .iter()
-            .any(|s| s.assoc.config().remote == config.remote && s.assoc.config().mode == config.mode)
+            .filter_map(Slot::network)
+            .any(|a| a.config().remote == config.remote && a.config().mode == config.mode)
         {
             return Err(SystemError::Duplicate);
         }
@@ -210,7 +222,11 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         }
         let id = self.allocate_id();
         let entropy = self.rng.next_u64();
-        let slot = Slot::new(id, Association::new(config, now, entropy), flags);
+        let slot = Slot::new(
+            id,
+            Source::Network(Association::new(config, now, entropy)),
+            flags,
+        );
         self.slots
             .push(slot)
             .map_err(|_| SystemError::TooManyAssociations)?;
@@ -307,22 +323,22 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.adjustment_outstanding = false;
         if adj.is_step() {
             for slot in self.slots.iter_mut() {
-                slot.assoc.clock_stepped(adj.step);
-                slot.update = None;
+                slot.clock_stepped(adj.step);
             }
             self.last_update = None;
-            self.discipline.clock_stepped(adj.step, now);
             self.events.push(Event::ClockStepped { offset: adj.step });
         }
+        self.discipline.adjustment_applied(&adj, now);
+        self.drain_discipline_events();
         self.refresh_system_variables(now);
     }
 
     /// The local time at which [`handle_timeout`](Self::handle_timeout)
     /// should next be called (earlier input is fine).
     pub fn poll_timeout(&self) -> NtpTime {
-        let mut wake = self.discipline.next_timeout();
+        let mut wake = self.discipline.next_timeout().unwrap_or(NtpTime::MAX);
         for slot in &self.slots {
-            wake = wake.min(slot.assoc.next_timeout());
+            wake = wake.min(slot.next_timeout());
         }
         if self.control.is_some() {
             wake = NtpTime::MIN;
@@ -334,11 +350,20 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     /// (end of a slew, leap second) and reaping of dead associations. Polls
     /// that are due are sent from [`poll_transmit`](Self::poll_transmit).
     pub fn handle_timeout(&mut self, now: NtpTime) {
-        if let Some(adj) = self.discipline.handle_timeout(now) {
-            self.set_adjustment(adj);
+        if self.discipline.next_timeout().is_some_and(|t| t <= now) {
+            if let Some(adj) = self.discipline.handle_timeout(now) {
+                self.set_adjustment(adj);
+            }
+            self.drain_discipline_events();
         }
         self.reap(now);
         self.refresh_system_variables(now);
+    }
+
+    fn drain_discipline_events(&mut self) {
+        while let Some(event) = self.discipline.poll_event() {
+            self.events.push(event);
+        }
     }
 
     fn set_adjustment(&mut self, adj: ClockAdjustment) {
@@ -358,7 +383,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     fn reap(&mut self, _now: NtpTime) {
         let mut i = 0;
         while let Some(slot) = self.slots.get(i) {
-            if slot.assoc.should_demobilize() {
+            if slot.network().is_some_and(Association::should_demobilize) {
                 let id = slot.id;
                 self.slots.swap_remove(i);
                 if self.system_peer == Some(id) {

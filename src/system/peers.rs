@@ -2,12 +2,16 @@
 //! slot's association state into the record `ntpq` reads (peer status word
 //! with the selection code, peer variables, filter registers).
 
-use crate::association::{AssociationMode, Rejection};
+use core::net::{IpAddr, SocketAddr};
+
+use crate::association::{Association, AssociationMode, ClockFilter, Rejection};
 use crate::control::{EventLog, PeerSelection, PeerStatus, PeerVariables};
 use crate::select::Tally;
-use crate::time::{NtpDuration, NtpTime};
+use crate::sample::Sample;
+use crate::time::{NtpDuration, NtpTime, NtpTimestamp};
 
-use super::slot::Slot;
+use super::refclock_source::RefclockSource;
+use super::slot::{Slot, Source};
 
 /// The associations at one moment, as mode 6 shows them.
 pub(crate) struct PeerTable<'a> {
@@ -58,18 +62,16 @@ fn flash_bits(rejection: Option<Rejection>) -> u16 {
 
 impl PeerTable<'_> {
     pub(crate) fn render(&self, slot: &Slot) -> PeerVariables<'static> {
-        let v = slot.assoc.peer_variables(self.now);
-        let mut filter_delay = [NtpDuration::ZERO; 8];
-        let mut filter_offset = [NtpDuration::ZERO; 8];
-        for ((d, o), s) in filter_delay
-            .iter_mut()
-            .zip(filter_offset.iter_mut())
-            .zip(v.filter.iter())
-        {
-            *d = s.delay;
-            *o = s.offset;
+        match &slot.source {
+            Source::Network(assoc) => self.render_network(slot, assoc),
+            Source::Refclock(clock) => self.render_refclock(slot, clock),
         }
-        let config = slot.assoc.config();
+    }
+
+    fn render_network(&self, slot: &Slot, assoc: &Association) -> PeerVariables<'static> {
+        let v = assoc.peer_variables(self.now);
+        let (filter_delay, filter_offset) = registers(&v.filter);
+        let config = assoc.config();
         PeerVariables {
             association_id: slot.id.0,
             status: PeerStatus {
@@ -115,4 +117,68 @@ impl PeerTable<'_> {
             filter_dispersion: v.filter_dispersion,
         }
     }
+
+    fn render_refclock(&self, slot: &Slot, clock: &RefclockSource) -> PeerVariables<'static> {
+        let header = clock.remote_header(self.now);
+        let filter = clock.filter();
+        let out = filter.output();
+        let (filter_delay, filter_offset) = registers(filter.stages());
+        let mut filter_dispersion = [NtpDuration::ZERO; 8];
+        for (d, s) in filter_dispersion.iter_mut().zip(filter.stages()) {
+            *d = ClockFilter::stage_dispersion(s, self.now);
+        }
+        let poll = clock.poll_interval().log2();
+        PeerVariables {
+            association_id: slot.id.0,
+            status: PeerStatus {
+                configured: true,
+                auth_enabled: false,
+                authentic: false,
+                reachable: clock.reach().is_reachable(),
+                broadcast: false,
+                selection: selection_code(slot.tally),
+                events: EventLog::default(),
+            },
+            source: SocketAddr::new(IpAddr::V4(clock.id().to_ipv4()), 123),
+            destination: None,
+            host_name: None,
+            is_refclock: true,
+            leap: header.leap,
+            stratum: header.stratum,
+            precision: header.precision,
+            root_delay: NtpDuration::ZERO,
+            root_dispersion: NtpDuration::ZERO,
+            refid: header.reference_id,
+            reference_time: header.reference_time,
+            received: header.reference_time,
+            transmitted: NtpTimestamp::ZERO,
+            reach: clock.reach().bits(),
+            unreach: 0,
+            host_mode: 3,
+            peer_mode: 4,
+            host_poll: poll,
+            peer_poll: poll,
+            headway: 0,
+            flash: 0,
+            key_id: 0,
+            offset: out.map_or(NtpDuration::ZERO, |o| o.offset),
+            delay: out.map_or(NtpDuration::ZERO, |o| o.delay),
+            dispersion: filter.dispersion_at(self.now),
+            jitter: filter.jitter(),
+            filter_delay,
+            filter_offset,
+            filter_dispersion,
+        }
+    }
+}
+
+/// The filter register as ntpq's filtdelay / filtoffset rows.
+fn registers(stages: &[Sample; 8]) -> ([NtpDuration; 8], [NtpDuration; 8]) {
+    let mut delay = [NtpDuration::ZERO; 8];
+    let mut offset = [NtpDuration::ZERO; 8];
+    for ((d, o), s) in delay.iter_mut().zip(offset.iter_mut()).zip(stages) {
+        *d = s.delay;
+        *o = s.offset;
+    }
+    (delay, offset)
 }

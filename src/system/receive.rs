@@ -16,7 +16,8 @@ use crate::time::NtpTime;
 use crate::wire::{self, KissCode, Mode, NtpPacket};
 
 use super::transmit::{Transmit, TransmitKind};
-use super::{Ntp, Slot};
+use super::Ntp;
+use super::slot::Source;
 
 impl<const A: usize, const K: usize> Ntp<A, K> {
     /// A datagram `bytes` arrived from `from`, received at local time
@@ -100,7 +101,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     /// `mode`.
     fn find_slot(&self, from: SocketAddr, mode: Mode) -> Option<usize> {
         self.slots.iter().position(|s| {
-            let c = s.assoc.config();
+            let Some(a) = s.network() else {
+                return false;
+            };
+            let c = a.config();
             let pairs = match c.mode {
                 AssociationMode::Client => mode == Mode::Server,
                 AssociationMode::SymmetricActive | AssociationMode::SymmetricPassive => {
@@ -134,11 +138,12 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         let Some(slot) = self.slots.get_mut(index) else {
             return;
         };
-        let result = slot
-            .assoc
-            .handle_packet(rx_time, packet, bytes, &snapshot, &self.keys);
+        let Source::Network(assoc) = &mut slot.source else {
+            return;
+        };
+        let result = assoc.handle_packet(rx_time, packet, bytes, &snapshot, &self.keys);
         let id = slot.id;
-        let reachable = slot.assoc.reach().is_reachable();
+        let reachable = slot.is_reachable();
         if reachable && !slot.was_reachable {
             slot.was_reachable = true;
             self.events.push(Event::PeerReachable { id });
@@ -293,8 +298,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         rx_time: NtpTime,
         out: &mut [u8],
     ) -> Option<Transmit> {
-        if let Decision::Kod(kiss) = decision {
-            let code = KissCode::from_ref_id(crate::wire::RefId::from_bytes(kiss.code()))?;
+        if let Decision::Kod(code) = decision {
             let built = self.server.kod(bytes, code, &self.keys, out).ok()?;
             self.counters.kod_sent = self.counters.kod_sent.saturating_add(1);
             return Some(Transmit::reply(from, built, None, TransmitKind::KissOfDeath));
@@ -336,17 +340,14 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             Decision::Serve | Decision::ServeStateless => ControlPolicy {
                 noquery: false,
                 // Authenticated queriers may get more bytes than they sent;
-                // others only while the rate limiter vouches for them.
-                may_amplify: request.is_authenticated()
-                    || verdict
-                        .flags
-                        .contains(crate::access::RestrictFlags::LIMITED),
-                refuse: false,
+                // others only within the global amplification budget.
+                may_amplify: request.is_authenticated() || self.amplification.take(now),
             },
+            // Writes are refused by the responder itself (it implements none);
+            // what access refuses gets an error reply no larger than the request.
             Decision::Refuse => ControlPolicy {
                 noquery: false,
                 may_amplify: false,
-                refuse: true,
             },
             Decision::Drop | Decision::Kod(_) => {
                 self.counters.restricted = self.counters.restricted.saturating_add(1);
@@ -365,12 +366,4 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
 fn packet_key_id(bytes: &[u8]) -> Option<crate::auth::KeyId> {
     let packet = NtpPacket::parse(bytes).ok()?;
     packet.mac.map(|m| crate::auth::KeyId(m.key_id))
-}
-
-impl Slot {
-    /// Whether this slot is for a configured (not mobilised) association.
-    #[allow(dead_code)]
-    pub(crate) fn is_configured(&self) -> bool {
-        !self.assoc.config().ephemeral
-    }
 }

@@ -1,17 +1,29 @@
-//! One association slot of the system: the association itself plus what the
-//! system keeps about it (its id, selection flags and last tally, and the
-//! filter output waiting for selection).
+//! One source slot of the system: a network association or a reference
+//! clock, plus what the system keeps about it (its id, selection flags and
+//! last tally, and the filter output waiting for selection).
 
 use crate::association::{Association, PeerUpdate, PeerVariables};
 use crate::event::AssociationId;
 use crate::select::{CandidateFlags, Tally};
-use crate::time::NtpTime;
+use crate::time::{NtpDuration, NtpTime, PollInterval};
 
-/// An association and the system's bookkeeping for it.
+use super::refclock_source::RefclockSource;
+
+/// Where a slot's samples come from.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Source {
+    /// A remote reached over the network (`server`, `peer`, broadcast).
+    Network(Association),
+    /// A reference clock (`server 127.127.T.U`).
+    Refclock(RefclockSource),
+}
+
+/// A source and the system's bookkeeping for it.
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
     pub(crate) id: AssociationId,
-    pub(crate) assoc: Association,
+    pub(crate) source: Source,
     /// Configured selection flags (`prefer`, `noselect`, `true`).
     pub(crate) flags: CandidateFlags,
     /// The tally from the last selection.
@@ -23,10 +35,10 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    pub(crate) fn new(id: AssociationId, assoc: Association, flags: CandidateFlags) -> Slot {
+    pub(crate) fn new(id: AssociationId, source: Source, flags: CandidateFlags) -> Slot {
         Slot {
             id,
-            assoc,
+            source,
             flags,
             tally: Tally::Reject,
             update: None,
@@ -37,9 +49,50 @@ impl Slot {
     pub(crate) fn view(&self) -> AssociationView<'_> {
         AssociationView { slot: self }
     }
+
+    /// The network association, if this is one.
+    pub(crate) fn network(&self) -> Option<&Association> {
+        match &self.source {
+            Source::Network(a) => Some(a),
+            Source::Refclock(_) => None,
+        }
+    }
+
+    /// Whether the last polls were answered.
+    pub(crate) fn is_reachable(&self) -> bool {
+        match &self.source {
+            Source::Network(a) => a.reach().is_reachable() && !a.should_demobilize(),
+            Source::Refclock(r) => r.reach().is_reachable(),
+        }
+    }
+
+    /// Local time this slot next wants a timeout.
+    pub(crate) fn next_timeout(&self) -> NtpTime {
+        match &self.source {
+            Source::Network(a) => a.next_timeout(),
+            Source::Refclock(r) => r.next_poll(),
+        }
+    }
+
+    /// The host poll interval, log2 s.
+    pub(crate) fn poll_interval(&self, now: NtpTime) -> PollInterval {
+        match &self.source {
+            Source::Network(a) => a.peer_variables(now).hpoll,
+            Source::Refclock(r) => r.poll_interval(),
+        }
+    }
+
+    /// Our clock was stepped by `step`.
+    pub(crate) fn clock_stepped(&mut self, step: NtpDuration) {
+        match &mut self.source {
+            Source::Network(a) => a.clock_stepped(step),
+            Source::Refclock(r) => r.clock_stepped(step),
+        }
+        self.update = None;
+    }
 }
 
-/// A read-only look at one association, for status displays (`ntpq -p`) and
+/// A read-only look at one source, for status displays (`ntpq -p`) and
 /// mode 6.
 #[derive(Debug, Clone, Copy)]
 pub struct AssociationView<'a> {
@@ -52,9 +105,9 @@ impl<'a> AssociationView<'a> {
         self.slot.id
     }
 
-    /// The association (configuration, filter, counters).
-    pub fn association(&self) -> &'a Association {
-        &self.slot.assoc
+    /// The source: a network association or a reference clock.
+    pub fn source(&self) -> &'a Source {
+        &self.slot.source
     }
 
     /// The selection tally code from the last selection.
@@ -67,8 +120,13 @@ impl<'a> AssociationView<'a> {
         self.slot.flags
     }
 
-    /// The peer variables at local time `now`.
-    pub fn peer_variables(&self, now: NtpTime) -> PeerVariables {
-        self.slot.assoc.peer_variables(now)
+    /// The latest filter output and remote header given to selection.
+    pub fn update(&self) -> Option<PeerUpdate> {
+        self.slot.update
+    }
+
+    /// The peer variables at local time `now` (network associations only).
+    pub fn peer_variables(&self, now: NtpTime) -> Option<PeerVariables> {
+        self.slot.network().map(|a| a.peer_variables(now))
     }
 }

@@ -14,6 +14,7 @@ use crate::time::{NtpTime, NtpTimestamp};
 use crate::wire::Opcode;
 
 use super::Ntp;
+use super::slot::Source;
 use super::peers::PeerTable;
 
 /// What a [`Transmit`] carries.
@@ -90,28 +91,43 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         let snapshot = self.snapshot();
         let mut reselect = false;
         let mut result = None;
+        let precision = crate::time::NtpDuration::ONE_SECOND.shift(i32::from(self.sys.precision));
         for slot in self.slots.iter_mut() {
-            if slot.assoc.next_timeout() > now {
+            if slot.next_timeout() > now {
                 continue;
             }
             let entropy = self.rng.next_u64();
-            let sent = slot
-                .assoc
-                .poll_transmit(now, entropy, &snapshot, &self.keys, buf);
-            // A poll ages the reach register: note a peer that went silent.
-            let reachable = slot.assoc.reach().is_reachable();
-            if slot.was_reachable && !reachable {
-                slot.was_reachable = false;
-                self.events.push(Event::PeerUnreachable { id: slot.id });
+            let sent = match &mut slot.source {
+                Source::Network(assoc) => assoc
+                    .poll_transmit(now, entropy, &snapshot, &self.keys, buf)
+                    .map(|len| (len, assoc.config().remote, assoc.config().key)),
+                Source::Refclock(clock) => {
+                    if let Some(update) = clock.poll(now, snapshot.poll, precision, entropy) {
+                        slot.update = Some(update);
+                        reselect = true;
+                    }
+                    None
+                }
+            };
+            // A poll ages the reach register: note a source that went silent
+            // or came back.
+            let reachable = slot.is_reachable();
+            if slot.was_reachable != reachable {
+                slot.was_reachable = reachable;
+                self.events.push(if reachable {
+                    Event::PeerReachable { id: slot.id }
+                } else {
+                    Event::PeerUnreachable { id: slot.id }
+                });
                 reselect = true;
             }
-            if let Some(len) = sent {
+            if let Some((len, to, key)) = sent {
                 result = Some(Transmit {
-                    to: slot.assoc.config().remote,
+                    to,
                     len,
                     kind: TransmitKind::Poll(slot.id),
                     stamp_at_send: false,
-                    key: slot.assoc.config().key,
+                    key,
                     receive: NtpTimestamp::ZERO,
                 });
                 break;
@@ -141,8 +157,13 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     pub fn transmitted(&mut self, transmit: &Transmit, tx_time: NtpTime) {
         match transmit.kind {
             TransmitKind::Poll(id) => {
-                if let Some(slot) = self.slots.iter_mut().find(|s| s.id == id) {
-                    slot.assoc.transmit_completed(tx_time);
+                if let Some(Source::Network(assoc)) = self
+                    .slots
+                    .iter_mut()
+                    .find(|s| s.id == id)
+                    .map(|s| &mut s.source)
+                {
+                    assoc.transmit_completed(tx_time);
                 }
             }
             TransmitKind::Reply => self.server.transmitted(transmit.to, transmit.receive, tx_time),
