@@ -89,7 +89,9 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         };
         let id = slot.id;
         let refid = match &slot.source {
-            Source::Network(a) if update.remote.stratum != 0 => refid_for_address(a.config().remote.ip()),
+            Source::Network(a) if update.remote.stratum != 0 => {
+                refid_for_address(a.config().remote.ip())
+            }
             _ => update.remote.reference_id,
         };
         if self.system_peer != Some(id) {
@@ -117,7 +119,11 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         }
         self.drain_discipline_events();
         // System variables follow the system peer (RFC 5905 clock_update).
-        let stratum = update.remote.stratum.saturating_add(1).min(STRATUM_UNSYNCHRONIZED);
+        let stratum = update
+            .remote
+            .stratum
+            .saturating_add(1)
+            .min(STRATUM_UNSYNCHRONIZED);
         self.sys.stratum = stratum;
         self.sys.refid = refid;
         self.sys.reference_time = Some(now);
@@ -149,7 +155,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     pub(crate) fn refresh_system_variables(&mut self, now: NtpTime) {
         self.sys.poll = self.discipline.poll_interval();
         self.sys.frequency = self.discipline.frequency();
-        self.sys.clock_jitter = self.discipline.phase_uncertainty().unwrap_or(NtpDuration::ZERO);
+        self.sys.clock_jitter = self
+            .discipline
+            .phase_uncertainty()
+            .unwrap_or(NtpDuration::ZERO);
         self.sys.time_constant = self.sys.poll.log2();
         if self.system_peer.is_none() && self.sys.is_synchronized() {
             // Free-running: once the root distance passes maxdist nobody

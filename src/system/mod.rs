@@ -39,11 +39,12 @@ use core::net::SocketAddr;
 
 use crate::access::Access;
 use crate::adjust::ClockAdjustment;
-use crate::association::{Association, AssociationConfig, SystemSnapshot};
+use crate::association::{Association, AssociationConfig, PollConfig, SystemSnapshot};
 use crate::auth::KeyTable;
 use crate::control::ControlReply;
 use crate::discipline::Discipline;
 use crate::event::{AssociationId, Event, EventQueue};
+use crate::refclock::{Refclock, RefclockId};
 use crate::rng::Rng;
 use crate::select::CandidateFlags;
 use crate::server::{Server, SystemVariables};
@@ -237,6 +238,74 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         Ok(id)
     }
 
+    /// Adds a reference clock (`server 127.127.T.U mode M` with its `fudge`)
+    /// at local time `now`, with selection flags (`prefer`, `noselect`,
+    /// `true`). Polled every 16 s by default (`poll` overrides).
+    pub fn add_refclock(
+        &mut self,
+        driver: Refclock,
+        poll: Option<PollConfig>,
+        flags: CandidateFlags,
+        now: NtpTime,
+    ) -> Result<AssociationId, SystemError> {
+        let clock = driver.id();
+        if self.slots.iter().any(|s| match &s.source {
+            Source::Refclock(r) => r.id() == clock,
+            Source::Network(_) => false,
+        }) {
+            return Err(SystemError::Duplicate);
+        }
+        if self.slots.is_full() {
+            return Err(SystemError::TooManyAssociations);
+        }
+        let id = self.allocate_id();
+        let entropy = self.rng.next_u64();
+        let source = RefclockSource::new(
+            driver,
+            clock,
+            poll.unwrap_or(refclock_source::REFCLOCK_POLL),
+            now,
+            entropy,
+        );
+        self.slots
+            .push(Slot::new(id, Source::Refclock(source), flags))
+            .map_err(|_| SystemError::TooManyAssociations)?;
+        self.events.push(Event::AssociationMobilized {
+            id,
+            remote: SocketAddr::new(core::net::IpAddr::V4(clock.to_ipv4()), 123),
+        });
+        Ok(id)
+    }
+
+    /// Serial bytes from reference clock `clock` arrived; `rx_time` is the
+    /// local time the last of them was received.
+    pub fn handle_serial(&mut self, clock: RefclockId, bytes: &[u8], rx_time: NtpTime) {
+        if let Some(r) = self.refclock_mut(clock) {
+            r.driver.handle_serial(bytes, rx_time);
+        }
+    }
+
+    /// A PPS edge for reference clock `clock` was captured at local time
+    /// `edge`. A type 22 PPS is numbered by the `prefer` source's offset.
+    pub fn handle_pps(&mut self, clock: RefclockId, edge: NtpTime) {
+        let numbering = self
+            .slots
+            .iter()
+            .filter(|s| s.flags.contains(CandidateFlags::PREFER))
+            .filter(|s| !matches!(&s.source, Source::Refclock(r) if r.id() == clock))
+            .find_map(|s| s.update.map(|u| u.filter.offset));
+        if let Some(r) = self.refclock_mut(clock) {
+            r.driver.handle_pps(edge, numbering);
+        }
+    }
+
+    fn refclock_mut(&mut self, clock: RefclockId) -> Option<&mut RefclockSource> {
+        self.slots.iter_mut().find_map(|s| match &mut s.source {
+            Source::Refclock(r) if r.id() == clock => Some(r),
+            _ => None,
+        })
+    }
+
     /// Removes an association.
     pub fn remove_association(&mut self, id: AssociationId) -> Result<(), SystemError> {
         let index = self
@@ -326,7 +395,12 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 slot.clock_stepped(adj.step);
             }
             self.last_update = None;
-            self.events.push(Event::ClockStepped { offset: adj.step });
+            // As ntpd: after a step the system is unsynchronised (refid
+            // STEP) until the next update; no system peer until then.
+            self.system_peer = None;
+            self.sys.leap = crate::wire::LeapIndicator::Unsynchronized;
+            self.sys.stratum = crate::server::STRATUM_UNSYNCHRONIZED;
+            self.sys.refid = crate::wire::KissCode::Step.to_ref_id();
         }
         self.discipline.adjustment_applied(&adj, now);
         self.drain_discipline_events();
@@ -415,4 +489,3 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         }
     }
 }
-

@@ -6,8 +6,8 @@ use core::net::{IpAddr, SocketAddr};
 
 use crate::association::{Association, AssociationMode, ClockFilter, Rejection};
 use crate::control::{EventLog, PeerSelection, PeerStatus, PeerVariables};
-use crate::select::Tally;
 use crate::sample::Sample;
+use crate::select::Tally;
 use crate::time::{NtpDuration, NtpTime, NtpTimestamp};
 
 use super::refclock_source::RefclockSource;

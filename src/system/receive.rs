@@ -15,9 +15,9 @@ use crate::select::CandidateFlags;
 use crate::time::NtpTime;
 use crate::wire::{self, KissCode, Mode, NtpPacket};
 
-use super::transmit::{Transmit, TransmitKind};
 use super::Ntp;
 use super::slot::Source;
+use super::transmit::{Transmit, TransmitKind};
 
 impl<const A: usize, const K: usize> Ntp<A, K> {
     /// A datagram `bytes` arrived from `from`, received at local time
@@ -190,12 +190,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         };
         let verdict = self.access.check(from, now, request);
         let mobilize = verdict.decision == Decision::Serve
-            && may_mobilize_passive(
-                packet,
-                key,
-                true,
-                !self.config.allow_unauthenticated_peers,
-            );
+            && may_mobilize_passive(packet, key, true, !self.config.allow_unauthenticated_peers);
         if mobilize {
             let mut config = AssociationConfig::symmetric_active(from);
             config.mode = AssociationMode::SymmetricPassive;
@@ -301,7 +296,12 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         if let Decision::Kod(code) = decision {
             let built = self.server.kod(bytes, code, &self.keys, out).ok()?;
             self.counters.kod_sent = self.counters.kod_sent.saturating_add(1);
-            return Some(Transmit::reply(from, built, None, TransmitKind::KissOfDeath));
+            return Some(Transmit::reply(
+                from,
+                built,
+                None,
+                TransmitKind::KissOfDeath,
+            ));
         }
         let built = self
             .server

@@ -11,12 +11,13 @@ use crate::time::{NtpDuration, NtpTime, NtpTimestamp, PollInterval};
 use crate::wire::{LeapIndicator, RefId};
 
 /// Reference clocks are polled every 16 s by default (ntpd's `minpoll 4`
-/// for refclocks), and at most every 64 s.
+/// for refclocks), at most every 64 s, with a fast volley while they are
+/// not yet reachable so the filter fills in seconds, not minutes.
 pub const REFCLOCK_POLL: PollConfig = PollConfig {
     minpoll: PollInterval::from_log2(4),
     maxpoll: PollInterval::from_log2(6),
     burst: false,
-    iburst: false,
+    iburst: true,
 };
 
 /// A reference clock with its filter and timers.
@@ -32,7 +33,13 @@ pub struct RefclockSource {
 }
 
 impl RefclockSource {
-    pub(crate) fn new(driver: Refclock, id: RefclockId, poll: PollConfig, now: NtpTime, entropy: u64) -> Self {
+    pub(crate) fn new(
+        driver: Refclock,
+        id: RefclockId,
+        poll: PollConfig,
+        now: NtpTime,
+        entropy: u64,
+    ) -> Self {
         RefclockSource {
             driver,
             id,
@@ -92,7 +99,9 @@ impl RefclockSource {
             .timer
             .poll(now, &mut self.reach, system_poll, true, entropy);
         if event.shift_dummy {
-            let _ = self.filter.add(Sample::dummy(now), now, precision, self.timer.hpoll());
+            let _ = self
+                .filter
+                .add(Sample::dummy(now), now, precision, self.timer.hpoll());
         }
         let status = self.driver.status(now);
         let sample = self.driver.poll(now)?;

@@ -14,8 +14,8 @@ use crate::time::{NtpTime, NtpTimestamp};
 use crate::wire::Opcode;
 
 use super::Ntp;
-use super::slot::Source;
 use super::peers::PeerTable;
+use super::slot::Source;
 
 /// What a [`Transmit`] carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,13 +166,19 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                     assoc.transmit_completed(tx_time);
                 }
             }
-            TransmitKind::Reply => self.server.transmitted(transmit.to, transmit.receive, tx_time),
+            TransmitKind::Reply => self
+                .server
+                .transmitted(transmit.to, transmit.receive, tx_time),
             TransmitKind::KissOfDeath | TransmitKind::Control => {}
         }
     }
 
     /// The next fragment of the mode 6 reply in progress, if any.
-    pub(crate) fn next_control_fragment(&mut self, now: NtpTime, buf: &mut [u8]) -> Option<Transmit> {
+    pub(crate) fn next_control_fragment(
+        &mut self,
+        now: NtpTime,
+        buf: &mut [u8],
+    ) -> Option<Transmit> {
         let (to, mut reply) = self.control.take()?;
         let peers = PeerTable {
             slots: &self.slots,

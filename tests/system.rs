@@ -1,0 +1,286 @@
+//! The whole core, two instances talking over an in-memory network: a server
+//! synchronised to its local clock driver and a client that starts off by a
+//! known offset. Time is simulated; no clock is read or set.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use sundial::association::AssociationConfig;
+use sundial::config::Fudge;
+use sundial::event::Event;
+use sundial::refclock::{Refclock, RefclockId};
+use sundial::select::{CandidateFlags, Tally};
+use sundial::system::{MAX_PACKET_LEN, Ntp, SystemConfig, TransmitKind};
+use sundial::wire::LeapIndicator;
+use sundial::{NtpDuration, NtpTime};
+
+const SERVER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 123);
+const CLIENT: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 123);
+
+/// A node: an `Ntp` core and its clock, `local = true + offset`, where the
+/// offset drifts at `freq_error + correction` (seconds per second).
+struct Node {
+    ntp: Ntp<4, 4>,
+    addr: SocketAddr,
+    offset_ns: f64,
+    freq_error: f64,
+    correction: f64,
+    steps: Vec<f64>,
+    events: Vec<Event>,
+}
+
+fn ntp_time(ns: f64) -> NtpTime {
+    let base = 3_990_000_000i64;
+    let secs = (ns / 1e9).floor();
+    let frac = ((ns / 1e9 - secs) * 4_294_967_296.0) as u32;
+    NtpTime::from_parts(base + secs as i64, frac)
+}
+
+impl Node {
+    fn local(&self, true_ns: f64) -> NtpTime {
+        ntp_time(true_ns + self.offset_ns)
+    }
+
+    fn advance(&mut self, dt_ns: f64) {
+        self.offset_ns += dt_ns * (self.freq_error + self.correction);
+    }
+
+    fn apply_adjustments(&mut self, true_ns: f64) {
+        while let Some(adj) = self.ntp.poll_adjustment() {
+            let step = adj.step.as_nanos() as f64;
+            if step != 0.0 {
+                self.offset_ns += step;
+                self.steps.push(step);
+            }
+            self.correction = adj.frequency.as_ppb() as f64 * 1e-9;
+            let now = self.local(true_ns);
+            self.ntp.adjustment_applied(adj, now);
+        }
+        while let Some(e) = self.ntp.poll_event() {
+            self.events.push(e);
+        }
+    }
+}
+
+struct Packet {
+    arrive_ns: f64,
+    to: SocketAddr,
+    from: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+/// Runs the two nodes for `seconds` of simulated time, one-way delay
+/// `delay_ns` in each direction, returning them.
+fn run(mut server: Node, mut client: Node, seconds: f64, delay_ns: f64) -> (Node, Node) {
+    let mut in_flight: Vec<Packet> = Vec::new();
+    let mut t = 0.0f64;
+    let end = seconds * 1e9;
+    let mut buf = [0u8; MAX_PACKET_LEN];
+    while t < end {
+        for node in [&mut server, &mut client] {
+            let now = node.local(t);
+            node.ntp.handle_timeout(now);
+            while let Some(tx) = node.ntp.poll_transmit(now, &mut buf) {
+                in_flight.push(Packet {
+                    arrive_ns: t + delay_ns,
+                    to: tx.to,
+                    from: node.addr,
+                    bytes: buf[..tx.len].to_vec(),
+                });
+            }
+            node.apply_adjustments(t);
+        }
+        // Deliver what arrives now.
+        let mut i = 0;
+        while i < in_flight.len() {
+            if in_flight[i].arrive_ns <= t {
+                let p = in_flight.swap_remove(i);
+                let node = if p.to == SERVER {
+                    &mut server
+                } else {
+                    &mut client
+                };
+                let now = node.local(t);
+                let mut out = [0u8; MAX_PACKET_LEN];
+                if let Some(tx) = node.ntp.handle_packet(now, p.from, &p.bytes, now, &mut out) {
+                    if tx.stamp_at_send {
+                        node.ntp.stamp_transmit(&tx, &mut out, node.local(t));
+                    }
+                    in_flight.push(Packet {
+                        arrive_ns: t + delay_ns,
+                        to: tx.to,
+                        from: node.addr,
+                        bytes: out[..tx.len].to_vec(),
+                    });
+                }
+                node.apply_adjustments(t);
+            } else {
+                i += 1;
+            }
+        }
+        // Next moment something happens (at most 1 s ahead, so drift is smooth).
+        let mut next = t + 1e9;
+        for node in [&server, &client] {
+            let wake = node.ntp.poll_timeout();
+            let now = node.local(t);
+            let dt = (wake - now).as_nanos() as f64;
+            next = next.min(t + dt.max(1_000.0));
+        }
+        for p in &in_flight {
+            next = next.min(p.arrive_ns.max(t + 1.0));
+        }
+        let dt = next - t;
+        server.advance(dt);
+        client.advance(dt);
+        t = next;
+    }
+    (server, client)
+}
+
+fn server_node() -> Node {
+    let t0 = ntp_time(0.0);
+    let mut ntp = Ntp::new(SystemConfig::default(), t0, [1; 16]);
+    let id = RefclockId::new(1, 0);
+    let mut fudge = Fudge::new(id);
+    fudge.stratum = Some(10);
+    let clock = Refclock::new(id, 0, (&fudge).into()).expect("local clock driver");
+    ntp.add_refclock(clock, None, CandidateFlags::empty(), t0)
+        .expect("slot");
+    Node {
+        ntp,
+        addr: SERVER,
+        offset_ns: 0.0,
+        freq_error: 0.0,
+        correction: 0.0,
+        steps: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+fn client_node(offset_ns: f64, config: SystemConfig) -> Node {
+    let t0 = ntp_time(offset_ns);
+    let mut ntp = Ntp::new(config, t0, [2; 16]);
+    let mut assoc = AssociationConfig::client(SERVER);
+    assoc.poll.iburst = true;
+    ntp.add_association(assoc, CandidateFlags::empty(), t0)
+        .expect("slot");
+    Node {
+        ntp,
+        addr: CLIENT,
+        offset_ns,
+        freq_error: 10e-6,
+        correction: 0.0,
+        steps: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+#[test]
+fn server_synchronises_to_its_local_clock() {
+    let (server, _) = run(
+        server_node(),
+        client_node(0.0, SystemConfig::default()),
+        120.0,
+        1e5,
+    );
+    let sys = server.ntp.system_variables();
+    assert_eq!(sys.stratum, 11, "local clock at stratum 10 → server at 11");
+    assert_ne!(sys.leap, LeapIndicator::Unsynchronized);
+    let peer = server.ntp.associations().next().expect("the refclock");
+    assert_eq!(peer.tally(), Tally::SystemPeer);
+}
+
+#[test]
+fn client_converges_to_server_from_10ms() {
+    let (_, client) = run(
+        server_node(),
+        client_node(10e6, SystemConfig::default()),
+        600.0,
+        1e5,
+    );
+    let sys = client.ntp.system_variables();
+    assert_eq!(sys.stratum, 12, "server at 11 → client at 12");
+    assert!(
+        client.offset_ns.abs() < 1e6,
+        "client still {} ns off after 10 min",
+        client.offset_ns
+    );
+    let peer = client.ntp.associations().next().expect("the server");
+    assert_eq!(peer.tally(), Tally::SystemPeer);
+    assert!(
+        client
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Synchronized { .. }))
+    );
+}
+
+#[test]
+fn client_steps_half_a_second() {
+    let (_, client) = run(
+        server_node(),
+        client_node(-0.5e9, SystemConfig::default()),
+        300.0,
+        1e5,
+    );
+    assert_eq!(client.steps.len(), 1, "one step: {:?}", client.steps);
+    assert!((client.steps[0] - 0.5e9).abs() < 1e6);
+    assert!(
+        client.offset_ns.abs() < 1e6,
+        "offset {} ns",
+        client.offset_ns
+    );
+}
+
+#[test]
+fn client_refuses_2000_seconds_without_g() {
+    let (_, client) = run(
+        server_node(),
+        client_node(2000e9, SystemConfig::default()),
+        120.0,
+        1e5,
+    );
+    assert!(client.steps.is_empty());
+    assert!(
+        client
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::PanicThresholdExceeded { .. })),
+        "{:?}",
+        client.events
+    );
+    let mut config = SystemConfig::default();
+    config.discipline.allow_first_big_step = true;
+    let (_, client) = run(server_node(), client_node(2000e9, config), 300.0, 1e5);
+    assert_eq!(client.steps.len(), 1, "{:?}", client.steps);
+    assert!(
+        client.offset_ns.abs() < 1e6,
+        "offset {} ns, steps {:?}, events {:?}",
+        client.offset_ns,
+        client.steps,
+        client.events
+    );
+}
+
+#[test]
+fn server_replies_mirror_the_request() {
+    let mut server = server_node();
+    let t0 = ntp_time(0.0);
+    let mut buf = [0u8; MAX_PACKET_LEN];
+    // A v3 client request (ntpdate style).
+    let mut req = [0u8; 48];
+    req[0] = 0x1b; // LI 0, VN 3, mode 3
+    req[2] = 6;
+    req[40..48].copy_from_slice(&0xeeac_0035_da7f_b000u64.to_be_bytes());
+    let tx = server
+        .ntp
+        .handle_packet(t0, CLIENT, &req, t0, &mut buf)
+        .expect("a reply");
+    assert_eq!(tx.kind, TransmitKind::Reply);
+    assert_eq!(tx.len, 48);
+    assert_eq!(buf[0] & 0x3f, 0x1c, "VN 3, mode 4");
+    assert_eq!(buf[2], 6, "poll echoed");
+    assert_eq!(&buf[24..32], &req[40..48], "origin = client's transmit");
+    // Unsynchronised so far: LI = 3.
+    assert_eq!(buf[0] >> 6, 3);
+    let _ = NtpDuration::ZERO;
+}
