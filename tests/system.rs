@@ -284,3 +284,86 @@ fn server_replies_mirror_the_request() {
     assert_eq!(buf[0] >> 6, 3);
     let _ = NtpDuration::ZERO;
 }
+
+fn load(name: &str) -> sundial::config::DefaultConfig {
+    let path = format!("{}/tests/data/conf/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("test config");
+    sundial::config::parse::<16, 32, 16>(&text)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .config
+}
+
+#[test]
+fn builds_from_the_meinberg_configuration() {
+    use sundial::system::{Source, StartOptions};
+    let config = load("meinberg-gps-dcf77.conf");
+    let t0 = ntp_time(0.0);
+    let (ntp, report) = Ntp::<8, 4>::from_config::<16, 32, 16, 4>(
+        &config,
+        None,
+        StartOptions::default(),
+        t0,
+        [3; 16],
+        |_, _| None,
+    )
+    .expect("applies");
+    assert!(report.unresolved.is_empty());
+    let clocks: Vec<_> = ntp
+        .associations()
+        .filter_map(|a| match a.source() {
+            Source::Refclock(r) => Some((r.id().to_string(), a.flags())),
+            Source::Network(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        clocks,
+        vec![
+            ("127.127.8.0".to_string(), CandidateFlags::PREFER),
+            ("127.127.8.1".to_string(), CandidateFlags::NOSELECT),
+            ("127.127.1.0".to_string(), CandidateFlags::empty()),
+        ]
+    );
+}
+
+#[test]
+fn builds_from_the_stratum2_configuration_with_a_resolver() {
+    use sundial::system::{Source, StartOptions};
+    let config = load("stratum2-peers.conf");
+    let t0 = ntp_time(0.0);
+    let mut asked = Vec::new();
+    let result = Ntp::<16, 4>::from_config::<16, 32, 16, 4>(
+        &config,
+        None,
+        StartOptions {
+            never_step: true,
+            ..StartOptions::default()
+        },
+        t0,
+        [3; 16],
+        |name, _| {
+            asked.push(name.to_string());
+            Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, asked.len() as u8)))
+        },
+    );
+    let (ntp, report) = result.expect("applies");
+    assert!(report.unresolved.is_empty());
+    assert_eq!(
+        ntp.config().discipline.step_threshold,
+        None,
+        "-x: never step"
+    );
+    assert_eq!(ntp.config().control_key, config.control_key);
+    let modes: Vec<_> = ntp
+        .associations()
+        .filter_map(|a| match a.source() {
+            Source::Network(n) => Some(n.config().mode),
+            Source::Refclock(_) => None,
+        })
+        .collect();
+    let peers = modes
+        .iter()
+        .filter(|m| **m == sundial::association::AssociationMode::SymmetricActive)
+        .count();
+    assert_eq!(peers, 4, "{modes:?}");
+    assert!(modes.contains(&sundial::association::AssociationMode::BroadcastServer));
+}

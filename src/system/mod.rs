@@ -24,6 +24,7 @@
 mod budget;
 mod clock;
 mod config;
+mod from_config;
 mod peers;
 mod receive;
 mod refclock_source;
@@ -31,6 +32,7 @@ mod slot;
 mod transmit;
 
 pub use config::SystemConfig;
+pub use from_config::{ApplyError, ApplyReport, NTP_PORT, StartOptions, system_config};
 pub use refclock_source::RefclockSource;
 pub use slot::{AssociationView, Source};
 pub use transmit::{Transmit, TransmitKind};
