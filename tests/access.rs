@@ -432,10 +432,14 @@ restrict 127.0.0.1
 restrict ::1
 restrict 192.168.0.0 mask 255.255.0.0 nomodify notrap
 restrict 10.0.0.0/8 noserve kod
+discard average 5 minimum 4
 ";
     let parsed = sundial::config::parse::<4, 16, 4>(text).unwrap();
     let (list, source) = RestrictList::<16>::from_config(&parsed.config.restrictions).unwrap();
     assert_eq!(source, Some(flags("nomodify notrap")));
+    let rate = RateParams::from_config(&parsed.config.discard);
+    assert_eq!((rate.average_log2, rate.minimum), (5, 4));
+    assert_eq!(rate.burst, RateParams::DEFAULT.burst);
     assert_eq!(list.lookup(sa("127.0.0.1")), F::empty());
     assert_eq!(list.lookup(sa("::1")), F::empty());
     assert_eq!(list.lookup(sa("192.168.3.3")), flags("nomodify notrap"));
@@ -458,7 +462,7 @@ mod props {
         #[test]
         fn limiter_never_panics_and_stays_bounded(
             ops in prop::collection::vec((any::<u8>(), any::<i64>(), any::<bool>()), 0..300),
-            avg in any::<u8>(), min in any::<u8>(), burst in any::<u8>(),
+            avg in any::<u8>(), min in any::<u16>(), burst in any::<u8>(),
             stale in any::<u32>(), kps in any::<u16>(), ops_ps in any::<u16>(),
         ) {
             let params = RateParams {

@@ -63,10 +63,10 @@ const KOD_SENT: u8 = 4;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RateParams {
     /// `discard average`: minimum average packet spacing, log2 s
-    /// (default 3 = 8 s; values above 8 are treated as 8).
+    /// (default 3 = 8 s; values above 16 are treated as 16).
     pub average_log2: u8,
     /// `discard minimum`: guard time between two packets, seconds (default 2).
-    pub minimum: u8,
+    pub minimum: u16,
     /// Packets a client may send at guard spacing before the average applies
     /// (default 8, ntpd's).
     pub burst: u8,
@@ -90,6 +90,19 @@ impl RateParams {
         kod_per_second: 1,
         overflow_per_second: 1000,
     };
+}
+
+impl RateParams {
+    /// The parameters of a parsed `discard` line (missing options keep the
+    /// defaults; `monitor` has no counterpart here).
+    pub fn from_config(discard: &crate::config::Discard) -> RateParams {
+        let d = RateParams::DEFAULT;
+        RateParams {
+            average_log2: discard.average.unwrap_or(d.average_log2),
+            minimum: discard.minimum.unwrap_or(d.minimum),
+            ..d
+        }
+    }
 }
 
 impl Default for RateParams {
@@ -129,14 +142,30 @@ pub struct RateStats {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Slot {
-    /// Keyed hash of the address.
-    tag: u64,
+    /// Keyed hash of the address in the high 61 bits, `USED | ESTABLISHED |
+    /// KOD_SENT` in the low 3.
+    tag_state: u64,
     /// Time of the last packet (ticks, wrapping).
     last: u32,
     /// Leaky-bucket level (ticks).
-    score: u16,
-    /// `USED | ESTABLISHED | KOD_SENT`.
-    state: u8,
+    score: u32,
+}
+
+/// The low bits of [`Slot::tag_state`] that hold the state.
+const STATE_BITS: u64 = 7;
+
+impl Slot {
+    fn state(&self) -> u8 {
+        (self.tag_state & STATE_BITS) as u8
+    }
+
+    fn set_state(&mut self, state: u8) {
+        self.tag_state = (self.tag_state & !STATE_BITS) | (u64::from(state) & STATE_BITS);
+    }
+
+    fn holds(&self, tag: u64) -> bool {
+        self.state() & USED != 0 && self.tag_state & !STATE_BITS == tag
+    }
 }
 
 /// A token bucket in 1/16 token units, refilled at `rate` tokens per second.
@@ -240,15 +269,15 @@ impl<const N: usize> RateLimiter<N> {
 
     /// True if `ip` currently has a slot (for tests and diagnostics).
     pub fn is_recorded(&self, ip: IpAddr) -> bool {
-        let tag = self.hash(ip);
+        let tag = self.hash(ip) & !STATE_BITS;
         self.slots
             .get(Self::set_range(tag))
-            .is_some_and(|ways| ways.iter().any(|s| s.state & USED != 0 && s.tag == tag))
+            .is_some_and(|ways| ways.iter().any(|s| s.holds(tag)))
     }
 
     /// Number of recorded clients.
     pub fn len(&self) -> usize {
-        self.slots.iter().filter(|s| s.state & USED != 0).count()
+        self.slots.iter().filter(|s| s.state() & USED != 0).count()
     }
 
     /// True if no client is recorded.
@@ -261,40 +290,35 @@ impl<const N: usize> RateLimiter<N> {
     pub fn check(&mut self, ip: IpAddr, now: NtpTime, kod: bool) -> RateDecision {
         let now = ticks(now);
         let p = self.params;
-        let avg = (TICKS_PER_SECOND << u32::from(p.average_log2.min(8))).min(u32::from(u16::MAX));
-        let limit = avg
-            .saturating_mul(u32::from(p.burst.max(1)))
-            .min(u32::from(u16::MAX));
+        let avg = TICKS_PER_SECOND << u32::from(p.average_log2.min(16));
+        let limit = avg.saturating_mul(u32::from(p.burst.max(1)));
         let guard = u32::from(p.minimum).saturating_mul(TICKS_PER_SECOND);
         let stale = p.stale_after.saturating_mul(TICKS_PER_SECOND);
-        let tag = self.hash(ip);
+        let tag = self.hash(ip) & !STATE_BITS;
         let range = Self::set_range(tag);
         let Some(ways) = self.slots.get_mut(range) else {
             return RateDecision::Accept;
         };
 
-        if let Some(slot) = ways
-            .iter_mut()
-            .find(|s| s.state & USED != 0 && s.tag == tag)
-        {
+        if let Some(slot) = ways.iter_mut().find(|s| s.holds(tag)) {
             let gap = elapsed(now, slot.last);
             slot.last = now;
-            let drained = u32::from(slot.score).saturating_sub(gap);
+            let drained = slot.score.saturating_sub(gap);
             if gap < guard || drained.saturating_add(avg) > limit {
-                slot.score = u16::try_from(drained).unwrap_or(u16::MAX);
+                slot.score = drained;
                 self.stats.limited = self.stats.limited.saturating_add(1);
                 let send = kod
-                    && slot.state & KOD_SENT == 0
+                    && slot.state() & KOD_SENT == 0
                     && self.kod_bucket.take(now, p.kod_per_second);
                 if send {
-                    slot.state |= KOD_SENT;
+                    slot.set_state(slot.state() | KOD_SENT);
                     self.stats.kods = self.stats.kods.saturating_add(1);
                     return RateDecision::LimitedKod;
                 }
                 return RateDecision::Limited;
             }
-            slot.score = u16::try_from(drained.saturating_add(avg)).unwrap_or(u16::MAX);
-            slot.state = (slot.state | ESTABLISHED) & !KOD_SENT;
+            slot.score = drained.saturating_add(avg);
+            slot.set_state((slot.state() | ESTABLISHED) & !KOD_SENT);
             self.stats.accepted = self.stats.accepted.saturating_add(1);
             return RateDecision::Accept;
         }
@@ -303,9 +327,9 @@ impl<const N: usize> RateLimiter<N> {
         let mut victim: Option<(usize, u8, u32)> = None; // (way, class, idle)
         for (i, s) in ways.iter().enumerate() {
             let idle = elapsed(now, s.last);
-            let class = if s.state & USED == 0 {
+            let class = if s.state() & USED == 0 {
                 0
-            } else if s.state & ESTABLISHED == 0 {
+            } else if s.state() & ESTABLISHED == 0 {
                 1
             } else if idle >= stale {
                 2
@@ -326,10 +350,9 @@ impl<const N: usize> RateLimiter<N> {
                     self.stats.evictions = self.stats.evictions.saturating_add(1);
                 }
                 *slot = Slot {
-                    tag,
+                    tag_state: tag | u64::from(USED),
                     last: now,
-                    score: u16::try_from(avg).unwrap_or(u16::MAX),
-                    state: USED,
+                    score: avg,
                 };
                 self.stats.accepted = self.stats.accepted.saturating_add(1);
                 RateDecision::Accept
@@ -386,6 +409,25 @@ mod tests {
         // Capacity is one second's worth.
         assert!(b.take(10_000, 1));
         assert!(!b.take(10_000, 1));
+    }
+
+    #[test]
+    fn long_average_works() {
+        let params = RateParams {
+            average_log2: 16,
+            minimum: 3600,
+            ..RateParams::DEFAULT
+        };
+        let mut l = RateLimiter::<8>::new(params, 3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let at = |s: i64| NtpTime::from_parts(4_000_000_000 + s, 0);
+        for k in 0..10 {
+            assert_eq!(l.check(ip, at(k * 65_536), false), RateDecision::Accept);
+        }
+        assert_eq!(
+            l.check(ip, at(9 * 65_536 + 3_000), false),
+            RateDecision::Limited
+        );
     }
 
     #[test]
