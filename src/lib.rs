@@ -17,6 +17,7 @@ pub mod config;
 pub mod control;
 pub mod discipline;
 pub mod event;
+pub mod io;
 pub mod refclock;
 pub mod rng;
 pub mod sample;
