@@ -466,6 +466,31 @@ fn ignored_and_unsupported_ntpd_directives() {
 }
 
 #[test]
+fn cross_check_warnings() {
+    let text =
+        "trustedkey 1\nserver 10.0.0.1 key 1\npeer 10.0.0.2 key 7\nfudge 127.127.20.0 time2 0.35\n";
+    let p = load(text);
+    let w: Vec<String> = p
+        .warnings
+        .as_slice()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        w,
+        [
+            "line 3, column 1: warning: key 7 is not listed in `trustedkey`; packets with it will not authenticate",
+            "line 4, column 1: warning: `fudge 127.127.20.0` but no `server 127.127.20.0` line uses that clock",
+        ]
+    );
+    assert!(
+        load("server 127.127.20.0\nfudge 127.127.20.0 time2 0.35\n")
+            .warnings
+            .is_empty()
+    );
+}
+
+#[test]
 fn chrony_config_is_refused_with_a_hint() {
     let e = err(include_str!("data/conf/chrony-server.conf"));
     assert_eq!((e.line, e.column), (2, 1));

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use sundial::auth::{Algorithm, Key, KeyId};
-use sundial::config::{KeyLine, parse, parse_key_line, parse_keys};
+use sundial::config::{KeyLine, WarningKind, parse, parse_key_line, parse_keys};
 
 fn ipv4() -> impl Strategy<Value = String> {
     // Not 127.127.x.x: those are reference clocks, generated separately.
@@ -293,7 +293,11 @@ proptest! {
         let second = parse::<16, 32, 16>(&emitted);
         prop_assert!(second.is_ok(), "{:?}\n--- emitted:\n{emitted}", second.err());
         let second = second.unwrap();
-        prop_assert!(second.warnings.is_empty());
+        // Only the cross-check warnings can appear in emitted text (never obsolete or ignored lines).
+        let cross_check_only = second.warnings.as_slice().iter().all(|w| {
+            matches!(w.kind, WarningKind::UntrustedKey { .. } | WarningKind::FudgeWithoutServer { .. })
+        });
+        prop_assert!(cross_check_only);
         prop_assert_eq!(&second.config, &first, "emitted:\n{}", emitted);
         prop_assert_eq!(second.config.to_string(), emitted);
     }

@@ -150,15 +150,20 @@ pub enum ErrorKind {
     InvalidUtf8,
     /// Keys file: the id column is not a key id.
     InvalidKeyId {
-        /// The word.
-        word: Snippet,
+        /// The word, if it is a number (other words are not quoted: they may be a secret).
+        word: Option<Snippet>,
     },
     /// Keys file: a digest name that is neither supported nor known-unsupported.
+    /// (The word is not quoted: in a malformed line it may be the secret.)
     UnknownKeyType {
         /// Key id.
         key: u32,
-        /// The word.
-        word: Snippet,
+    },
+    /// Keys file: more words after the key (ntpd 4.2.8's per-key address list, or a key with
+    /// a space in it). Not quoted, for the same reason.
+    ExtraKeyColumn {
+        /// Key id.
+        key: u32,
     },
     /// Keys file: the key is not valid hexadecimal (the key itself is not quoted).
     InvalidHexKey {
@@ -259,10 +264,18 @@ impl fmt::Display for ErrorKind {
             UnterminatedQuote => f.write_str("missing closing `\"`"),
             LineTooLong { max } => write!(f, "line is longer than {max} bytes"),
             InvalidUtf8 => f.write_str("line is not valid UTF-8"),
-            InvalidKeyId { word } => write!(f, "`{word}` is not a key id (1..65535)"),
-            UnknownKeyType { key, word } => {
-                write!(f, "key {key}: unknown key type `{word}`")
+            InvalidKeyId { word: Some(word) } => write!(f, "`{word}` is not a key id (1..65535)"),
+            InvalidKeyId { word: None } => {
+                f.write_str("the first column is not a key id (1..65535)")
             }
+            UnknownKeyType { key } => write!(
+                f,
+                "key {key}: unknown key type (expected M, MD5, SHA1 or AES128CMAC)"
+            ),
+            ExtraKeyColumn { key } => write!(
+                f,
+                "key {key}: unexpected text after the key (per-key address lists are not supported)"
+            ),
             InvalidHexKey { key } => write!(f, "key {key}: the key is not valid hexadecimal"),
             KeyLength { key, len, allowed } => {
                 write!(f, "key {key}: key is {len} bytes long, expected {allowed}")
@@ -307,6 +320,16 @@ pub enum WarningKind {
         /// Why.
         reason: &'static str,
     },
+    /// An association uses a key that `trustedkey` does not list.
+    UntrustedKey {
+        /// Key id.
+        key: u32,
+    },
+    /// A `fudge` for a reference clock without a `server 127.127.T.U` line.
+    FudgeWithoutServer {
+        /// The clock.
+        clock: super::address::RefclockId,
+    },
     /// Keys file: a key whose algorithm this build does not implement; the key is skipped.
     UnsupportedKeyType {
         /// Key id.
@@ -324,6 +347,16 @@ impl fmt::Display for WarningKind {
             }
             WarningKind::Ignored { directive, reason } => {
                 write!(f, "`{directive}` is ignored: {reason}")
+            }
+            WarningKind::UntrustedKey { key } => write!(
+                f,
+                "key {key} is not listed in `trustedkey`; packets with it will not authenticate"
+            ),
+            WarningKind::FudgeWithoutServer { clock } => {
+                write!(
+                    f,
+                    "`fudge {clock}` but no `server {clock}` line uses that clock"
+                )
             }
             WarningKind::UnsupportedKeyType { key, algorithm } => {
                 write!(

@@ -18,7 +18,8 @@
 //! * ntpd 4.2.8's optional fourth column (addresses the key is trusted from) is refused with
 //!   an error rather than ignored, since ignoring it would trust the key from everywhere.
 //!
-//! Key material never appears in error messages (auth's `Key` keeps it out of `Debug` too).
+//! Error messages quote nothing from a keys file but the key id: in a malformed line any
+//! other word may be the secret (auth's `Key` keeps the material out of `Debug` too).
 
 use super::error::{Error, ErrorKind, Snippet, Warning, WarningKind, Warnings};
 use super::lexer::{Cursor, Token};
@@ -169,7 +170,11 @@ pub fn parse_key_line(line: &str) -> Result<Option<KeyLine>, Error> {
         Error::at(
             e.column,
             ErrorKind::InvalidKeyId {
-                word: Snippet::new(id_token.text),
+                word: id_token
+                    .text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+                    .then(|| Snippet::new(id_token.text)),
             },
         )
     })?;
@@ -199,10 +204,7 @@ pub fn parse_key_line(line: &str) -> Result<Option<KeyLine>, Error> {
     if let Some(extra) = cursor.next_token()? {
         return Err(Error::at(
             extra.column,
-            ErrorKind::Unsupported {
-                what: "a list of addresses a key is trusted from",
-                word: Snippet::new(extra.text),
-            },
+            ErrorKind::ExtraKeyColumn { key: id.0 },
         ));
     }
     let algorithm = match type_token {
@@ -220,13 +222,7 @@ pub fn parse_key_line(line: &str) -> Result<Option<KeyLine>, Error> {
                 }));
             }
             None => {
-                return Err(Error::at(
-                    t.column,
-                    ErrorKind::UnknownKeyType {
-                        key: id.0,
-                        word: Snippet::new(t.text),
-                    },
-                ));
+                return Err(Error::at(t.column, ErrorKind::UnknownKeyType { key: id.0 }));
             }
         },
     };
@@ -416,7 +412,10 @@ mod tests {
         let e = parse_key_line("4 FOO 00").unwrap_err();
         assert_eq!(
             (e.column, format!("{}", e.kind)),
-            (3, "key 4: unknown key type `FOO`".into())
+            (
+                3,
+                "key 4: unknown key type (expected M, MD5, SHA1 or AES128CMAC)".into()
+            )
         );
     }
 
@@ -451,8 +450,15 @@ mod tests {
         ));
         assert_eq!(key("65535 MD5 x").id(), KeyId(65535));
         let e = parse_key_line("1 MD5 x 10.0.0.1,10.0.0.2").unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::Unsupported { .. }));
-        assert_eq!(e.column, 9);
+        assert_eq!(
+            (e.column, e.kind),
+            (9, ErrorKind::ExtraKeyColumn { key: 1 })
+        );
+        // Swapped or split columns never echo the words (they may be the secret).
+        for line in ["1 hunter2 MD5", "1 MD5 hunter 2", "hunter2"] {
+            let e = parse_key_line(line).unwrap_err();
+            assert!(!format!("{e} {e:?}").contains("hunter"), "{line}");
+        }
         let e = parse_key_line("1 MD5").unwrap_err();
         assert_eq!(format!("{}", e.kind), "`key` needs a key");
     }

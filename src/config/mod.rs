@@ -17,6 +17,32 @@
 //! assert_eq!(err.to_string(), "line 1, column 26: `maxpoll 18` is out of range 3..17");
 //! ```
 //!
+//! ## What is read
+//!
+//! | directive | stored in | notes |
+//! |---|---|---|
+//! | `server` `peer` `pool` `broadcast` ADDR options | [`Config::associations`] | `-4`/`-6`; options `key` `version` `minpoll` `maxpoll` `mode`/`subtype` `ttl` `iburst` `burst` `prefer` `noselect` `true` `preempt` `xleave` |
+//! | `refclock NAME [unit N] ...` (ntpsec) | association + [`Config::fudges`] | `path`/`ppspath`/`baud` refused |
+//! | `fudge 127.127.T.U` `time1` `time2` `stratum` `refid` `flag1..4` | [`Config::fudges`] | repeated lines merge |
+//! | `restrict [-4\|-6] default\|source\|ADDR [mask M]\|ADDR/LEN flags` | [`Config::restrictions`] | all ntpd 4.2.8 flags; no host names |
+//! | `discard` `average` `minimum` `monitor` | [`Config::discard`] | |
+//! | `driftfile` `leapfile` `keys` `logfile` `statsdir` PATH | `Option<Path>` fields | quoted paths may hold spaces |
+//! | `trustedkey` `requestkey` `controlkey` | key id fields | 1..65535 |
+//! | `broadcastclient [yes\|no]`, `broadcastdelay S` | [`Config::broadcast_client`], [`Config::broadcast_delay`] | |
+//! | `tinker` `step` `panic` `stepout` `dispersion` `allan` `freq` `huffpuff` | [`Tinker`] | seconds / ppm |
+//! | `tos` `minsane` `minclock` `maxclock` `orphan` `orphanwait` `mindist` `maxdist` | [`Tos`] | |
+//! | `precision N` | [`Config::precision`] | log2 s, -32..0 |
+//! | `logconfig` `statistics` `filegen` | [`Config::logconfig`], [`Config::statistics`], [`Config::filegens`] | |
+//! | `setvar NAME = VALUE [default]` | [`Config::setvars`] | |
+//! | `enable` / `disable` | [`Config::enable`], [`Config::disable`] | |
+//! | `interface` / `nic` `listen\|ignore\|drop` TARGET | [`Config::interfaces`] | |
+//! | `manycastserver`, `multicastclient` | — | checked, then ignored with a warning |
+//! | `resolver` `authenticate` `monitor` `authdelay` (ntpd 3), `mru` `rlimit` `qos` `saveconfigdir` | — | warning |
+//! | `includefile`, Autokey, `manycastclient`, `trap`, `leapsmearinterval`, NTS options ... | — | error: not supported |
+//!
+//! Anything else is an error naming line, column and word (with a hint for chrony.conf words).
+//! Keys files: see [`parse_keys`].
+//!
 //! Firmware that reads the file in chunks feeds a [`LineReader`] into a [`Parser`]:
 //!
 //! ```

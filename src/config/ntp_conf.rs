@@ -43,12 +43,31 @@ pub struct Parsed<const S: usize, const R: usize, const K: usize> {
     pub warnings: Warnings,
 }
 
+impl<const S: usize, const R: usize, const K: usize> core::fmt::Display for Parsed<S, R, K> {
+    /// The configuration as ntp.conf text, then each warning as a `# warning:` comment line
+    /// (so the output still parses), then how many warnings did not fit.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.config, f)?;
+        for w in self.warnings.as_slice() {
+            writeln!(f, "# {w}")?;
+        }
+        if self.warnings.dropped() > 0 {
+            writeln!(f, "# ... and {} more warnings", self.warnings.dropped())?;
+        }
+        Ok(())
+    }
+}
+
 /// Line-by-line ntp.conf parser with capacities `S`, `R`, `K` (see [`Config`]).
 #[derive(Clone, Debug, Default)]
 pub struct Parser<const S: usize, const R: usize, const K: usize> {
     config: Config<S, R, K>,
     warnings: Warnings,
     line: u32,
+    /// (line, column) of each association, for the cross-checks in `finish`.
+    association_at: heapless::Vec<(u32, u32), S>,
+    /// (line, column) where each fudge entry was first written.
+    fudge_at: heapless::Vec<(u32, u32), S>,
 }
 
 /// chrony.conf directives, to explain why a chrony file does not load.
@@ -139,6 +158,8 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
             config: Config::default(),
             warnings: Warnings::new(),
             line: 0,
+            association_at: heapless::Vec::new(),
+            fudge_at: heapless::Vec::new(),
         }
     }
 
@@ -153,7 +174,30 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
     }
 
     /// The configuration and warnings.
-    pub fn finish(self) -> Parsed<S, R, K> {
+    ///
+    /// Cross-checks add warnings (after the per-line ones): an association using a key that
+    /// `trustedkey` does not list (its packets would never authenticate), and a `fudge` for a
+    /// reference clock that no `server` line configures.
+    pub fn finish(mut self) -> Parsed<S, R, K> {
+        let c = &self.config;
+        for (a, &(line, column)) in c.associations.iter().zip(&self.association_at) {
+            if let Some(key) = a.options.key {
+                if !c.trusted_keys.contains(&key) {
+                    let kind = WarningKind::UntrustedKey { key: key.0 };
+                    self.warnings.push(Warning { line, column, kind });
+                }
+            }
+        }
+        for (f, &(line, column)) in c.fudges.iter().zip(&self.fudge_at) {
+            let used = c
+                .associations
+                .iter()
+                .any(|a| a.address == Address::Refclock(f.clock));
+            if !used {
+                let kind = WarningKind::FudgeWithoutServer { clock: f.clock };
+                self.warnings.push(Warning { line, column, kind });
+            }
+        }
         Parsed {
             config: self.config,
             warnings: self.warnings,
@@ -177,13 +221,17 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
     }
 
     fn add_association(&mut self, a: Association, column: u32) -> Result<(), Error> {
-        self.config.associations.push(a).map_err(|_| {
+        let full = || {
             too_many(
                 "associations (server, peer, pool, broadcast, refclock)",
                 S,
                 column,
             )
-        })
+        };
+        self.config.associations.push(a).map_err(|_| full())?;
+        self.association_at
+            .push((self.line, column))
+            .map_err(|_| full())
     }
 
     fn add_fudge(&mut self, f: Fudge, column: u32) -> Result<(), Error> {
@@ -191,10 +239,9 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
             merge_fudge(old, &f);
             return Ok(());
         }
-        self.config
-            .fudges
-            .push(f)
-            .map_err(|_| too_many("fudge entries", S, column))
+        let full = || too_many("fudge entries", S, column);
+        self.config.fudges.push(f).map_err(|_| full())?;
+        self.fudge_at.push((self.line, column)).map_err(|_| full())
     }
 
     fn directive(&mut self, line: &str) -> Result<(), Error> {

@@ -219,11 +219,11 @@ impl fmt::Display for Restrict {
 /// `discard` values: the rate limits applied to `restrict ... limited` clients.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Discard {
-    /// `average`: minimum average spacing of a client's packets, log2 s, 0..16 [3 = 8 s].
+    /// `average`: minimum average spacing of a client's packets, log2 s, 0..16; ntpd default: 3 = 8 s.
     pub average: Option<u8>,
-    /// `minimum`: minimum spacing of any two packets from a client, s, 0..3600 [2 s].
+    /// `minimum`: minimum spacing of any two packets from a client, s, 0..3600; ntpd default: 2 s.
     pub minimum: Option<u16>,
-    /// `monitor`: discard probability parameter of the MRU monitor, 0..100000 [3000].
+    /// `monitor`: discard probability parameter of the MRU monitor, 0..100000; ntpd default: 3000.
     pub monitor: Option<u32>,
 }
 

@@ -12,41 +12,41 @@ use super::value::{
 };
 use crate::time::{Frequency, NtpDuration};
 
-/// `tinker` values (ntpd's defaults in brackets).
+/// `tinker` values (ntpd's default after each field).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tinker {
-    /// `step`: offsets above this are stepped, not slewed (2^-32 s; 0 = never step) [0.128 s].
+    /// `step`: offsets above this are stepped, not slewed (2^-32 s; 0 = never step); ntpd default: 0.128 s.
     pub step: Option<NtpDuration>,
-    /// `panic`: offsets above this stop the daemon (2^-32 s; 0 = no limit) [1000 s].
+    /// `panic`: offsets above this stop the daemon (2^-32 s; 0 = no limit); ntpd default: 1000 s.
     pub panic: Option<NtpDuration>,
-    /// `stepout`: how long an offset must persist before a step (2^-32 s) [900 s].
+    /// `stepout`: how long an offset must persist before a step (2^-32 s); ntpd default: 900 s.
     pub stepout: Option<NtpDuration>,
-    /// `dispersion`: dispersion growth rate (ppm, i.e. µs per s) [15 ppm].
+    /// `dispersion`: dispersion growth rate (ppm, i.e. µs per s); ntpd default: 15 ppm.
     pub dispersion: Option<Frequency>,
-    /// `allan`: Allan intercept, where PLL hands over to FLL (2^-32 s) [1500 s].
+    /// `allan`: Allan intercept, where PLL hands over to FLL (2^-32 s); ntpd default: 1500 s.
     pub allan: Option<NtpDuration>,
-    /// `freq`: initial frequency offset (ppm) [from the drift file, else 0].
+    /// `freq`: initial frequency offset (ppm); ntpd default: from the drift file, else 0.
     pub freq: Option<Frequency>,
-    /// `huffpuff`: window of the huff-n'-puff filter (2^-32 s; 0 = off) [0].
+    /// `huffpuff`: window of the huff-n'-puff filter (2^-32 s; 0 = off); ntpd default: 0.
     pub huffpuff: Option<NtpDuration>,
 }
 
 /// `tos` values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tos {
-    /// `minsane`: truechimers needed before the clock is disciplined [1].
+    /// `minsane`: truechimers needed before the clock is disciplined; ntpd default: 1.
     pub minsane: Option<u8>,
-    /// `minclock`: survivors kept by the cluster algorithm [3].
+    /// `minclock`: survivors kept by the cluster algorithm; ntpd default: 3.
     pub minclock: Option<u8>,
-    /// `maxclock`: most associations (pool servers are added up to this) [10].
+    /// `maxclock`: most associations (pool servers are added up to this); ntpd default: 10.
     pub maxclock: Option<u8>,
-    /// `orphan`: stratum of orphan mode, 1..16 (16 = off) [off].
+    /// `orphan`: stratum of orphan mode, 1..16 (16 = off); ntpd default: off.
     pub orphan: Option<u8>,
-    /// `orphanwait`: delay before orphan mode starts (2^-32 s) [300 s].
+    /// `orphanwait`: delay before orphan mode starts (2^-32 s); ntpd default: 300 s.
     pub orphanwait: Option<NtpDuration>,
-    /// `mindist`: minimum distance threshold of the intersection (2^-32 s) [0.001 s].
+    /// `mindist`: minimum distance threshold of the intersection (2^-32 s); ntpd default: 0.001 s.
     pub mindist: Option<NtpDuration>,
-    /// `maxdist`: largest root distance of a selectable source (2^-32 s) [1.5 s].
+    /// `maxdist`: largest root distance of a selectable source (2^-32 s); ntpd default: 1.5 s.
     pub maxdist: Option<NtpDuration>,
 }
 
