@@ -68,6 +68,8 @@ pub struct PollTimer {
     config: PollConfig,
     hpoll: PollInterval,
     ppoll: PollInterval,
+    /// Lowest poll exponent in use: minpoll, raised by RATE kisses.
+    floor: PollInterval,
     next: NtpTime,
     last_sent: NtpTime,
     burst_left: u8,
@@ -84,6 +86,7 @@ impl PollTimer {
             config,
             hpoll: minpoll,
             ppoll: config.maxpoll,
+            floor: minpoll,
             next: first,
             last_sent: now,
             burst_left: 0,
@@ -116,18 +119,16 @@ impl PollTimer {
         self.ppoll
     }
 
-    /// The poll exponent actually used for spacing: max(min(ppoll, hpoll), minpoll).
+    /// The poll exponent actually used for spacing: max(min(ppoll, hpoll),
+    /// minpoll), where minpoll is raised by RATE kisses.
     pub fn effective_poll(&self) -> PollInterval {
-        let p = if self.ppoll < self.hpoll {
-            self.ppoll
-        } else {
-            self.hpoll
-        };
-        if p < self.config.minpoll {
-            self.config.minpoll
-        } else {
-            p
-        }
+        self.ppoll.min(self.hpoll).max(self.floor)
+    }
+
+    /// The lowest poll exponent currently allowed: minpoll, or higher after a
+    /// RATE kiss-o'-death.
+    pub fn poll_floor(&self) -> PollInterval {
+        self.floor
     }
 
     /// Consecutive polls without any reply.
@@ -148,7 +149,7 @@ impl PollTimer {
     /// Sets the host poll exponent (the system poll, from the discipline),
     /// clamped to minpoll..=maxpoll. Takes effect from the next scheduling.
     pub fn set_host_poll(&mut self, hpoll: PollInterval) {
-        self.hpoll = hpoll.clamp(self.config.minpoll, self.config.maxpoll);
+        self.hpoll = hpoll.clamp(self.floor, self.config.maxpoll);
     }
 
     /// Runs one poll at `now` (call when [`is_due`](Self::is_due)): updates
@@ -182,10 +183,7 @@ impl PollTimer {
                 if self.config.iburst && self.unreach == 0 {
                     self.burst_left = BURST_COUNT - 1;
                 } else if self.unreach >= UNREACH_LIMIT {
-                    self.hpoll = self
-                        .hpoll
-                        .inc()
-                        .clamp(self.config.minpoll, self.config.maxpoll);
+                    self.hpoll = self.hpoll.inc().clamp(self.floor, self.config.maxpoll);
                 }
                 self.unreach = self.unreach.saturating_add(1);
                 event.unreachable = self.unreach > UNREACH_LIMIT;
@@ -206,8 +204,9 @@ impl PollTimer {
     }
 
     /// A RATE kiss-o'-death arrived: end any volley, lengthen the poll interval
-    /// by one step (and at least to the `ppoll` the remote announced), and push
-    /// the next poll out accordingly.
+    /// by one step (and at least to the `ppoll` the remote announced), never
+    /// poll faster than that again (the floor stays raised), and push the next
+    /// poll out accordingly.
     pub fn rate_limited(&mut self, now: NtpTime, announced: PollInterval, entropy: u64) {
         self.burst_left = 0;
         let longer = if announced > self.hpoll {
@@ -216,8 +215,10 @@ impl PollTimer {
             self.hpoll.inc()
         };
         self.hpoll = longer.clamp(self.config.minpoll, self.config.maxpoll);
-        if announced > self.ppoll {
-            self.ppoll = announced;
+        self.floor = self.floor.max(self.hpoll);
+        // The remote asked us to slow down: its (effective) poll is at least ours.
+        if self.hpoll > self.ppoll {
+            self.ppoll = self.hpoll;
         }
         self.last_sent = now;
         self.schedule(now, entropy);
