@@ -373,3 +373,36 @@ fn clock_step_clears_the_filter_and_pending_request() {
     assert!(d.client.filter().output().is_none());
     assert_eq!(d.feed(&reply.unwrap(), at), Err(Rejection::Bogus));
 }
+
+#[test]
+fn transmit_completed_replaces_the_send_time() {
+    // The driver learns the packet really left 200 µs after poll_transmit.
+    let mut d = Direct::new(client());
+    let late = us(200);
+    d.now = d.client.next_timeout();
+    let mut buf = [0u8; 128];
+    let n = d
+        .client
+        .poll_transmit(d.now, 5, &d.sys, &d.keys, &mut buf)
+        .unwrap();
+    let real_send = d.now + late;
+    d.client.transmit_completed(real_send);
+    let srx = real_send + d.one_way + d.server_offset;
+    let mut out = [0u8; 128];
+    let m = d
+        .server
+        .respond(&buf[..n], srx, srx + us(10), &mut out)
+        .unwrap();
+    let at = real_send + d.one_way + us(10) + d.one_way;
+    let u = d.feed(&out[..m], at).unwrap().unwrap();
+    assert!(
+        (u.filter.offset - d.server_offset).abs() <= us(1),
+        "{}",
+        u.filter.offset
+    );
+    assert!(
+        (u.filter.delay - us(100)).abs() <= us(1),
+        "{}",
+        u.filter.delay
+    );
+}
