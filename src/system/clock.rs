@@ -48,12 +48,20 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 flags |= CandidateFlags::UNSYNCHRONIZED;
             }
             let f = update.filter;
+            // Dispersion and jitter as the filter has them now: a filter run
+            // that produced no new update (a stale best sample) still
+            // refreshed them (RFC 5905 clock_filter), while `update` keeps
+            // the values of its last update (e.g. an iburst-era ε of ~2 s).
+            let (dispersion, jitter) = match slot.network() {
+                Some(a) => (a.filter().dispersion_at(now), a.filter().jitter()),
+                None => (f.dispersion_at(now), f.jitter),
+            };
             let candidate = Candidate {
                 id: index,
                 offset: f.offset,
                 delay: f.delay,
-                dispersion: f.dispersion_at(now),
-                jitter: f.jitter,
+                dispersion,
+                jitter,
                 root_delay: update.remote.root_delay,
                 root_dispersion: update.remote.root_dispersion,
                 stratum: update.remote.stratum,

@@ -153,7 +153,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 slot.update = Some(update);
                 self.clock_update(now);
             }
-            Ok(None) => {}
+            // No new best sample, but the filter refreshed ε and ψ: reselect
+            // with them (after iburst the best sample can stay the same for
+            // up to 8 polls on a quiet network).
+            Ok(None) => self.clock_update(now),
             Err(Rejection::Kiss(refid)) => {
                 if let Some(code) = KissCode::from_ref_id(refid) {
                     self.events.push(Event::KissOfDeath { id, code });
