@@ -18,18 +18,26 @@ use super::capacities::{MAX_WARNINGS, SNIPPET_LEN};
 pub struct Snippet(heapless::String<SNIPPET_LEN>);
 
 impl Snippet {
-    /// Copies `word`, shortened to fit.
+    /// Copies `word`, shortened to fit; control characters become `?` so that a message
+    /// cannot carry terminal escape sequences from the input.
     pub fn new(word: &str) -> Self {
         let mut s = heapless::String::new();
-        if s.push_str(word).is_err() {
-            // Keep room for "...".
-            for c in word.chars() {
-                if s.len() + c.len_utf8() + 3 > SNIPPET_LEN {
-                    break;
-                }
-                // Cannot fail: the length was checked above.
-                let _ = s.push(c);
+        let fits = word.len() <= SNIPPET_LEN;
+        // Keep room for "..." when the word is cut.
+        let limit = if fits {
+            SNIPPET_LEN
+        } else {
+            SNIPPET_LEN.saturating_sub(3)
+        };
+        for c in word.chars() {
+            let c = if c.is_control() { '?' } else { c };
+            if s.len().saturating_add(c.len_utf8()) > limit {
+                break;
             }
+            // Cannot fail: the length was checked above.
+            let _ = s.push(c);
+        }
+        if !fits {
             let _ = s.push_str("...");
         }
         Snippet(s)
@@ -440,6 +448,11 @@ mod tests {
         assert!(s.as_str().ends_with("..."));
         assert!(s.as_str().len() <= SNIPPET_LEN);
         assert_eq!(Snippet::new("abc").as_str(), "abc");
+        assert_eq!(Snippet::new("a\x1b[2Jb").as_str(), "a?[2Jb");
+        assert_eq!(
+            Snippet::new(&"x".repeat(SNIPPET_LEN)).as_str().len(),
+            SNIPPET_LEN
+        );
     }
 
     #[test]
