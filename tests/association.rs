@@ -8,7 +8,8 @@ mod association_common;
 
 use association_common::*;
 use sundial::association::{
-    Association, AssociationConfig, AssociationMode, AssociationState, PollConfig,
+    Association, AssociationConfig, AssociationMode, AssociationState, CALIBRATION_VOLLEY,
+    DEFAULT_BROADCAST_DELAY, PollConfig,
 };
 use sundial::auth::KeyId;
 use sundial::time::{NtpDuration, PollInterval};
@@ -322,6 +323,27 @@ fn broadcast_client_measures_the_delay_first() {
         truth,
         us(5)
     ));
+}
+
+#[test]
+fn broadcast_client_falls_back_to_the_default_delay() {
+    // The server answers no client-mode requests: calibration fails.
+    let truth = us(800);
+    let mut sim = broadcast_pair(None, truth);
+    sim.nodes[0].server = None;
+    sim.run_until(T0 + NtpDuration::from_seconds(600));
+    let b = &sim.nodes[1];
+    let a = b.assoc.as_ref().unwrap();
+    assert_eq!(a.state(), AssociationState::Active);
+    assert_eq!(a.broadcast_delay(), Some(DEFAULT_BROADCAST_DELAY));
+    // Offsets are then off by the error in the assumed delay (4 ms − 60 µs).
+    let u = b.updates.last().expect("listening");
+    assert!(within(
+        u.filter.offset,
+        truth + DEFAULT_BROADCAST_DELAY - us(60),
+        us(2)
+    ));
+    assert!(b.sent_versions.len() <= CALIBRATION_VOLLEY as usize);
 }
 
 #[test]

@@ -16,6 +16,11 @@ use super::status::{Counters, Rejection};
 /// before it goes listen-only).
 pub const CALIBRATION_VOLLEY: u8 = 4;
 
+/// One-way delay a broadcast client falls back to when calibration gets no
+/// answer (the server refuses client mode), 4 ms (ntpd's `broadcastdelay`
+/// default).
+pub const DEFAULT_BROADCAST_DELAY: NtpDuration = NtpDuration::from_millis(4);
+
 /// A client request in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -90,6 +95,10 @@ impl Association {
         }
         if config.mode != AssociationMode::Client {
             config.interleaved = false;
+        }
+        if config.mode == AssociationMode::BroadcastClient && config.broadcast_delay.is_none() {
+            // Calibrate with a quick volley (2 s spacing), not one poll apart.
+            config.poll.iburst = true;
         }
         let (state, one_way, calibration_left) = match (config.mode, config.broadcast_delay) {
             (AssociationMode::BroadcastClient, Some(d)) => (AssociationState::Active, Some(d), 0),

@@ -54,7 +54,7 @@ mod transmit;
 
 pub use config::{AssociationConfig, AssociationMode};
 pub use filter::{ClockFilter, FilterOutcome, FilterOutput};
-pub use machine::{Association, CALIBRATION_VOLLEY};
+pub use machine::{Association, CALIBRATION_VOLLEY, DEFAULT_BROADCAST_DELAY};
 pub use mobilize::{may_mobilize_broadcast_client, may_mobilize_passive, packet_key};
 pub use peer::{AssociationState, PeerUpdate, PeerVariables, RemoteHeader, root_distance};
 pub use poll::{PollConfig, PollEvent, PollTimer};

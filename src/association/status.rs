@@ -83,7 +83,8 @@ impl fmt::Display for Rejection {
 pub struct Counters {
     /// Packets handed to the association.
     pub received: u32,
-    /// Packets that passed every test and gave a sample.
+    /// Packets that passed every test (a sample for the filter, or a broadcast
+    /// heard while still calibrating).
     pub samples: u32,
     /// Packets sent.
     pub sent: u32,

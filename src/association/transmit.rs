@@ -7,7 +7,7 @@ use crate::time::{NtpShort, NtpTime, NtpTimestamp};
 use crate::wire::{HEADER_LEN, HeaderRepr, LeapIndicator, Mode, Packet, RefId};
 
 use super::config::AssociationMode;
-use super::machine::{Association, Pending};
+use super::machine::{Association, DEFAULT_BROADCAST_DELAY, Pending};
 use super::peer::AssociationState;
 use super::snapshot::SystemSnapshot;
 
@@ -206,15 +206,15 @@ impl Association {
     }
 
     /// Ends a broadcast client's volley: one-way delay = half the filter's
-    /// round-trip delay; then listen only.
+    /// round-trip delay, or [`DEFAULT_BROADCAST_DELAY`] if the server never
+    /// answered; then listen only.
     pub(crate) fn finish_calibration(&mut self) {
-        if let Some(out) = self.filter.output() {
-            self.one_way = Some(out.delay.shift(-1));
-            self.state = AssociationState::Active;
-        } else {
-            // Nothing measured yet: try another volley.
-            self.calibration_left = super::machine::CALIBRATION_VOLLEY;
-        }
+        self.one_way = Some(
+            self.filter
+                .output()
+                .map_or(DEFAULT_BROADCAST_DELAY, |out| out.delay.shift(-1)),
+        );
+        self.state = AssociationState::Active;
     }
 }
 
