@@ -376,6 +376,35 @@ impl<'a> ControlRepr<'a> {
     }
 }
 
+impl fmt::Display for ControlRepr<'_> {
+    /// e.g. `mode6 v2 READSTAT resp seq=1 status=0x0514 assoc=0 offset=0 count=4`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "mode6 v{} {}", self.version, self.opcode)?;
+        for (set, name) in [
+            (self.response, " resp"),
+            (self.error, " err"),
+            (self.more, " more"),
+        ] {
+            if set {
+                f.write_str(name)?;
+            }
+        }
+        write!(
+            f,
+            " seq={} status={:#06x} assoc={} offset={} count={}",
+            self.sequence,
+            self.status,
+            self.association_id,
+            self.offset,
+            self.data.len()
+        )?;
+        if let Some(mac) = &self.mac {
+            write!(f, " mac={}/{}", mac.key_id, mac.digest.len())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +430,10 @@ mod tests {
         assert!(r.response);
         assert_eq!(r.status, 0x0514);
         assert_eq!(r.data, &[0x45, 0x67, 0x96, 0x1a]);
+        assert_eq!(
+            std::format!("{r}"),
+            "mode6 v2 READSTAT resp seq=1 status=0x0514 assoc=0 offset=0 count=4"
+        );
         let n = r.emit(&mut out).unwrap();
         assert_eq!(&out[..n], &reply);
     }

@@ -102,6 +102,21 @@ impl<'a> NtpPacket<'a> {
     }
 }
 
+impl core::fmt::Display for NtpPacket<'_> {
+    /// The header, then `ext=N` and `mac=KEYID/LEN` when present.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.header)?;
+        let fields = self.extensions().count();
+        if fields > 0 {
+            write!(f, " ext={fields}")?;
+        }
+        if let Some(mac) = &self.mac {
+            write!(f, " mac={}/{}", mac.key_id, mac.digest.len())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +142,8 @@ mod tests {
         let n = p.emit(&mut out).unwrap();
         assert_eq!(&out[..n], &bytes[..]);
         assert_eq!(p.mac_input(&out[..n]).len(), 48);
+        let text = std::format!("{p}");
+        assert!(text.starts_with("NTPv4 client li=3 stratum=0"), "{text}");
+        assert!(text.ends_with(" mac=1/16"), "{text}");
     }
 }
