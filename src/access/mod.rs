@@ -19,6 +19,23 @@
 //!    turn a symmetric-active request into a stateless reply and forbid
 //!    broadcast-client mobilization.
 
+//! ```
+//! use core::net::SocketAddr;
+//! use sundial::NtpTime;
+//! use sundial::access::{Access, Decision, RateParams, Request, RequestKind, RestrictFlags};
+//!
+//! let mut access: Access<16, 64> = Access::new(RateParams::default(), 0x5eed);
+//! access
+//!     .restrict
+//!     .set_default(None, RestrictFlags::LIMITED | RestrictFlags::KOD | RestrictFlags::NOQUERY);
+//! let from: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+//! let now = NtpTime::from_parts(3_990_000_000, 0);
+//! let ask = |kind| Request { kind, version: 4, authenticated: false };
+//! assert_eq!(access.check(from, now, ask(RequestKind::Client)).decision, Decision::Serve);
+//! assert_eq!(access.check(from, now, ask(RequestKind::ControlRead)).decision, Decision::Drop);
+//! assert_eq!(access.check(from, now, ask(RequestKind::Private)).decision, Decision::Drop);
+//! ```
+
 mod ratelimit;
 mod restrict;
 

@@ -34,21 +34,9 @@ pub(crate) fn clamped_diff(a: i64, b: i64) -> u64 {
         .unsigned_abs()
 }
 
-/// Integer square root (floor) of a `u128`.
+/// Integer square root (floor) of a `u128` (always fits a `u64`).
 pub(crate) fn isqrt(v: u128) -> u64 {
-    if v < 2 {
-        return v as u64;
-    }
-    // Start above the root (2^ceil(bits/2)) and run Newton's iteration down.
-    let bits = 128 - v.leading_zeros();
-    let mut x: u128 = 1u128 << bits.div_ceil(2);
-    loop {
-        let y = (x + v / x) >> 1;
-        if y >= x {
-            return u64::try_from(x).unwrap_or(u64::MAX);
-        }
-        x = y;
-    }
+    u64::try_from(v.isqrt()).unwrap_or(u64::MAX)
 }
 
 /// Selection jitter of `members[i]` against the others: the RMS of the

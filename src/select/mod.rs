@@ -22,6 +22,25 @@
 //! panics. Capacity `N` (a const generic on [`Selector`]) bounds the
 //! candidates examined; extra ones are tallied [`Tally::Excess`].
 //!
+//! ```
+//! use sundial::NtpDuration;
+//! use sundial::select::{Candidate, SelectParams, Selector, Tally};
+//!
+//! let us = NtpDuration::from_micros;
+//! let mut sources = [0, 40, -30, 80_000].map(|off| {
+//!     let mut c = Candidate::new(0, us(off));
+//!     c.root_dispersion = us(2_000); // λ ≈ 2 ms
+//!     c
+//! });
+//! let selection = Selector::<8>::new(SelectParams::default())
+//!     .select(&mut sources)
+//!     .expect("three of four agree");
+//! let tallies: String = sources.iter().map(|c| c.tally.as_char()).collect();
+//! assert_eq!(tallies, "*++x");
+//! assert_eq!(selection.system_peer, 0);
+//! assert!(selection.offset.abs() < us(40));
+//! ```
+//!
 //! # Root distance
 //! λ is computed here, by [`Candidate::root_distance`], from the values the
 //! association reports:
