@@ -6,7 +6,8 @@
 use crate::association::AssociationMode;
 use crate::discipline::{DisciplineState, Measurement};
 use crate::event::Event;
-use crate::select::{Candidate, CandidateFlags, Selector, Tally};
+use crate::sample::Sample;
+use crate::select::{Candidate, CandidateFlags, Selection, Selector, Tally};
 use crate::server::{STRATUM_UNSYNCHRONIZED, refid_for_address};
 use crate::time::{NtpDuration, NtpTime};
 use crate::wire::LeapIndicator;
@@ -79,15 +80,15 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 slot.tally = c.tally;
             }
         }
-        let selection = match result {
-            Ok(s) => s,
-            Err(_) => {
-                if self.system_peer.take().is_some() {
-                    self.events.push(Event::SyncLost);
-                }
-                self.refresh_system_variables(now);
-                return;
+        let selection = result.ok();
+        let was_synchronized = self.sys.is_synchronized();
+        self.feed_discipline(now, selection.as_ref());
+        let Some(selection) = selection else {
+            if self.system_peer.take().is_some() {
+                self.events.push(Event::SyncLost);
             }
+            self.refresh_system_variables(now);
+            return;
         };
         let Some(slot) = self.slots.get(selection.system_peer_id) else {
             return;
@@ -106,26 +107,9 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             self.system_peer = Some(id);
             self.events.push(Event::SystemPeerChanged { id });
         }
-        let sample_time = update.filter.sample_time;
-        if self.last_update.is_some_and(|t| sample_time <= t) {
-            // Nothing new from the system peer: the clock was updated from
-            // this sample already.
-            return;
-        }
-        self.last_update = Some(sample_time);
-        let measurement = Measurement {
-            offset: selection.offset,
-            delay: update.filter.delay,
-            time: sample_time,
-        };
-        let was_synchronized = self.sys.is_synchronized();
         if update.remote.leap != LeapIndicator::Unsynchronized {
             self.discipline.set_leap(update.remote.leap);
         }
-        if let Some(adj) = self.discipline.update(now, &measurement) {
-            self.set_adjustment(adj);
-        }
-        self.drain_discipline_events();
         // System variables follow the system peer (RFC 5905 clock_update).
         let stratum = update
             .remote
@@ -155,6 +139,51 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             self.events.push(Event::Synchronized { stratum });
         }
         self.refresh_system_variables(now);
+    }
+
+    /// Hands the discipline every exchange it has not seen from every
+    /// source that survived selection (`*`, `+`; only the PPS source while
+    /// it is in charge, `o`), newest sample first in time order. The
+    /// discipline weights each by its own delay, so the survivors' raw
+    /// exchanges carry more information than one combined offset per poll.
+    /// A lone source (the only one configured) is used before selection can
+    /// vouch for it: there is nobody to vote with, and waiting for its
+    /// filter dispersion to fall under `maxdist` only delays the first
+    /// correction.
+    fn feed_discipline(&mut self, now: NtpTime, selection: Option<&Selection>) {
+        let pps_only = selection.is_some_and(|s| s.pps);
+        let lone = self.slots.len() == 1 && selection.is_none();
+        let mut fresh: heapless::Vec<Sample, A> = heapless::Vec::new();
+        for slot in self.slots.iter_mut() {
+            let wanted = match slot.tally {
+                Tally::PpsPeer => true,
+                Tally::SystemPeer | Tally::Candidate => !pps_only,
+                _ => lone && slot.is_usable_alone(),
+            };
+            if !wanted {
+                continue;
+            }
+            let Some(sample) = slot.newest_sample().filter(|s| !s.is_dummy()) else {
+                continue;
+            };
+            if slot.fed.is_some_and(|t| sample.time <= t) {
+                continue;
+            }
+            slot.fed = Some(sample.time);
+            let _ = fresh.push(sample);
+        }
+        fresh.sort_unstable_by_key(|s| s.time);
+        for sample in fresh {
+            if let Some(adj) = self.discipline.update(now, &Measurement::from(sample)) {
+                let step = adj.is_step();
+                self.set_adjustment(adj);
+                if step {
+                    // The rest were measured in the old timescale.
+                    break;
+                }
+            }
+        }
+        self.drain_discipline_events();
     }
 
     /// The system variables that follow the discipline (poll, frequency,

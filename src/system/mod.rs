@@ -127,8 +127,6 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8> {
     keys: KeyTable<K>,
     discipline: Discipline,
     sys: SystemVariables,
-    /// Local time of the system peer's sample last given to the discipline.
-    last_update: Option<NtpTime>,
     system_peer: Option<AssociationId>,
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>,
@@ -160,7 +158,6 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             keys: KeyTable::new(),
             discipline,
             sys,
-            last_update: None,
             system_peer: None,
             server: Server::new(),
             access: Access::new(config.rate_limit, limiter_key),
@@ -396,7 +393,6 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             for slot in self.slots.iter_mut() {
                 slot.clock_stepped(adj.step);
             }
-            self.last_update = None;
             // As ntpd: after a step the system is unsynchronised (refid
             // STEP) until the next update; no system peer until then.
             self.system_peer = None;

@@ -4,6 +4,7 @@
 
 use crate::association::{Association, PeerUpdate, PeerVariables};
 use crate::event::AssociationId;
+use crate::sample::Sample;
 use crate::select::{CandidateFlags, Tally};
 use crate::time::{NtpDuration, NtpTime, PollInterval};
 
@@ -32,6 +33,8 @@ pub(crate) struct Slot {
     pub(crate) update: Option<PeerUpdate>,
     /// Whether the remote answered recently (for reachability events).
     pub(crate) was_reachable: bool,
+    /// Local time of the newest sample given to the discipline.
+    pub(crate) fed: Option<NtpTime>,
 }
 
 impl Slot {
@@ -43,6 +46,7 @@ impl Slot {
             tally: Tally::Reject,
             update: None,
             was_reachable: false,
+            fed: None,
         }
     }
 
@@ -82,6 +86,25 @@ impl Slot {
         }
     }
 
+    /// The newest sample in the clock filter (the last exchange).
+    pub(crate) fn newest_sample(&self) -> Option<Sample> {
+        let stages = match &self.source {
+            Source::Network(a) => a.filter().stages(),
+            Source::Refclock(r) => r.filter().stages(),
+        };
+        stages.first().copied()
+    }
+
+    /// Whether this source could steer the clock on its own: reachable,
+    /// and its remote says it is synchronised.
+    pub(crate) fn is_usable_alone(&self) -> bool {
+        self.is_reachable()
+            && self.flags.intersection(CandidateFlags::NOSELECT).is_empty()
+            && self.update.is_some_and(|u| {
+                u.remote.leap != crate::wire::LeapIndicator::Unsynchronized && u.remote.stratum < 16
+            })
+    }
+
     /// Our clock was stepped by `step`.
     pub(crate) fn clock_stepped(&mut self, step: NtpDuration) {
         match &mut self.source {
@@ -89,6 +112,7 @@ impl Slot {
             Source::Refclock(r) => r.clock_stepped(step),
         }
         self.update = None;
+        self.fed = None;
     }
 }
 
