@@ -96,6 +96,33 @@ fn interleaved_client_uses_interleaved_replies_and_stays_accurate() {
 }
 
 #[test]
+fn interleaved_mode_removes_the_servers_transmit_stamp_error() {
+    // The server stamps basic replies 40 µs before they really leave: basic
+    // mode sees the offset 20 µs low, interleaved mode gets the real time.
+    let truth = us(900);
+    let run = |xleave: bool| {
+        let cfg = AssociationConfig::client(addr(1))
+            .with_poll(fast_poll())
+            .with_interleaved(xleave);
+        let mut server = TestServer::new();
+        server.interleaved = true;
+        server.early_stamp = us(40);
+        let mut sim = client_server(cfg, truth, server);
+        sim.processing = us(100);
+        sim.run_until(T0 + NtpDuration::from_seconds(1200));
+        sim.nodes[1].updates.last().expect("updates").filter.offset
+    };
+    let basic = run(false);
+    let interleaved = run(true);
+    assert!(within(basic, truth - us(20), us(10)), "basic {basic}");
+    assert!(!within(basic, truth, us(10)), "basic {basic}");
+    assert!(
+        within(interleaved, truth, us(10)),
+        "interleaved {interleaved}"
+    );
+}
+
+#[test]
 fn interleaved_client_falls_back_to_basic() {
     let truth = us(700);
     let cfg = AssociationConfig::client(addr(1))

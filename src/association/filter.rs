@@ -165,51 +165,39 @@ impl ClockFilter {
         poll: PollInterval,
     ) -> FilterOutcome {
         self.stages.rotate_right(1);
-        self.stages[0] = sample;
+        if let Some(newest) = self.stages.first_mut() {
+            *newest = sample;
+        }
         self.run(now, precision, poll)
     }
 
     fn run(&mut self, now: NtpTime, precision: NtpDuration, poll: PollInterval) -> FilterOutcome {
-        let mut disp = [NtpDuration::ZERO; NSTAGE];
-        for (d, s) in disp.iter_mut().zip(&self.stages) {
-            *d = Self::stage_dispersion(s, now);
-        }
-        let valid = |i: usize| disp.get(i).is_some_and(|d| *d < Sample::MAX_DISPERSION);
-        // Sort stage indices: valid before invalid, then by delay, then newer first
-        // (insertion sort keeps equal keys in index order, newest first).
-        let mut ord: [usize; NSTAGE] = core::array::from_fn(|i| i);
-        let key = |i: usize| {
-            let delay = self.stages.get(i).map_or(NtpDuration::MAX, |s| s.delay);
-            (!valid(i), delay)
-        };
-        for i in 1..NSTAGE {
-            let mut j = i;
-            while j > 0 && key(ord[j - 1]) > key(ord[j]) {
-                ord.swap(j - 1, j);
-                j -= 1;
-            }
-        }
-        let m = (0..NSTAGE).filter(|&i| valid(i)).count();
+        // Each stage with its dispersion grown to now, sorted: valid stages
+        // first, then by delay, ties newest first (the stage index breaks them,
+        // so the unstable sort is deterministic).
+        let mut sorted: [(usize, Sample, NtpDuration); NSTAGE] = core::array::from_fn(|i| {
+            let s = self.stages.get(i).copied().unwrap_or(Sample::dummy(now));
+            (i, s, Self::stage_dispersion(&s, now))
+        });
+        let valid = |d: NtpDuration| d < Sample::MAX_DISPERSION;
+        sorted.sort_unstable_by_key(|&(i, s, d)| (!valid(d), s.delay, i));
+        let m = sorted.iter().filter(|(_, _, d)| valid(*d)).count();
 
         // ε = Σ εᵢ / 2^(i+1), accumulated from the worst stage up.
         let mut dispersion = NtpDuration::ZERO;
-        for &i in ord.iter().rev() {
-            dispersion = (dispersion + disp[i]).shift(-1);
+        for (_, _, d) in sorted.iter().rev() {
+            dispersion = (dispersion + *d).shift(-1);
         }
         self.dispersion = dispersion;
         self.last_run = now;
-        if m == 0 {
+        let Some(&(_, best, _)) = sorted.first().filter(|_| m > 0) else {
             return FilterOutcome::NoValidSample;
-        }
-        let best = self.stages[ord[0]];
+        };
 
         // ψ = √(Σ (θᵢ − θ₀)² / (m − 1)), in 2^-32 s (squares in 2^-64 s²).
         let mut sum: u128 = 0;
-        for &i in ord.iter().take(m).skip(1) {
-            let diff = self.stages[i]
-                .offset
-                .to_bits()
-                .abs_diff(best.offset.to_bits());
+        for (_, s, _) in sorted.iter().take(m).skip(1) {
+            let diff = s.offset.to_bits().abs_diff(best.offset.to_bits());
             sum = sum.saturating_add(u128::from(diff) * u128::from(diff));
         }
         let divisor = u128::try_from(m.saturating_sub(1).max(1)).unwrap_or(1);

@@ -94,6 +94,10 @@ pub struct TestServer {
     pub kiss: Option<KissCode>,
     /// Zero the transmit timestamp (broken server).
     pub zero_transmit: bool,
+    /// How much earlier than the real send time a basic reply's transmit
+    /// timestamp is taken (a software server stamps before sending); the
+    /// precise time saved for interleaved replies is exact.
+    pub early_stamp: NtpDuration,
     /// Saved for interleaved mode: our receive and (precise) transmit of the
     /// last exchange, server-local.
     last_rx: NtpTimestamp,
@@ -115,6 +119,7 @@ impl TestServer {
             interleaved: false,
             kiss: None,
             zero_transmit: false,
+            early_stamp: NtpDuration::ZERO,
             last_rx: NtpTimestamp::ZERO,
             last_tx: NtpTimestamp::ZERO,
             interleaved_replies: 0,
@@ -150,7 +155,7 @@ impl TestServer {
             self.interleaved_replies += 1;
             (q.receive_timestamp, self.last_tx)
         } else {
-            (q.transmit_timestamp, tx_ts)
+            (q.transmit_timestamp, (tx - self.early_stamp).to_timestamp())
         };
         self.last_rx = rx_ts;
         self.last_tx = tx_ts;
