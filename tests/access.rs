@@ -503,3 +503,15 @@ mod props {
         }
     }
 }
+
+#[test]
+fn system_config_applies_discard() {
+    let parsed =
+        sundial::config::parse::<4, 4, 4>("server 192.0.2.1\ndiscard average 4 minimum 1\n")
+            .unwrap();
+    let sys = sundial::system::system_config(&parsed.config, Default::default());
+    assert_eq!(
+        (sys.rate_limit.average_log2, sys.rate_limit.minimum),
+        (4, 1)
+    );
+}

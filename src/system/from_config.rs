@@ -124,6 +124,7 @@ pub fn system_config<const S: usize, const R: usize, const K: usize>(
             || config.enable.contains(SystemFlags::BCLIENT),
         broadcast_delay: config.broadcast_delay,
         control_key: config.control_key,
+        rate_limit: crate::access::RateParams::from_config(&config.discard),
         ..SystemConfig::default()
     }
 }
