@@ -18,7 +18,7 @@ fn ipv6() -> impl Strategy<Value = String> {
 }
 
 fn hostname() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9-]{0,10}[a-z0-9](\\.[a-z][a-z0-9]{0,8}){0,3}"
+    "[a-z][a-z0-9-]{0,10}[a-z0-9](\\.[a-z][a-z0-9]{0,8}){0,3}\\.?"
 }
 
 fn refclock() -> impl Strategy<Value = String> {

@@ -98,8 +98,10 @@ pub fn parse_ip(word: &str) -> Option<IpAddr> {
 
 /// True if `name` is a syntactically valid host name: dot-separated labels of 1..63 letters,
 /// digits, `-` or `_`, no label starting or ending with `-`, and a last label that is not all
-/// digits (that would be a mistyped IPv4 address).
+/// digits (that would be a mistyped IPv4 address). One trailing dot (a fully qualified name)
+/// is allowed.
 pub fn is_host_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
     if name.is_empty() {
         return false;
     }
@@ -134,6 +136,17 @@ impl Address {
                 },
                 IpAddr::V6(_) => Address::Ip(ip),
             });
+        }
+        if let Some((ip, _scope)) = word.split_once('%') {
+            if parse_ip(ip).is_some_and(|a| a.is_ipv6()) {
+                return Err(Error::at(
+                    token.column,
+                    ErrorKind::Unsupported {
+                        what: "an IPv6 scope id (`%interface`)",
+                        word: Snippet::new(word),
+                    },
+                ));
+            }
         }
         if !is_host_name(word) {
             return Err(Error::at(
@@ -223,6 +236,12 @@ mod tests {
             Address::Host(h) => assert_eq!(h.as_str(), "0.debian.pool.ntp.org"),
             other => panic!("{other:?}"),
         }
+        assert!(matches!(
+            Address::parse(&tok("ntp.example.org."), "server"),
+            Ok(Address::Host(_))
+        ));
+        let e = Address::parse(&tok("fe80::1%eth0"), "server").unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported { .. }));
         for bad in [
             "10.0.0.256",
             "1.2.3",
