@@ -176,6 +176,20 @@ fn gps_loss_turns_unsynchronized() {
 }
 
 #[test]
+fn gps_trust_time_holdover_then_unsynchronized() {
+    let mut gps = Refclock::new(RefclockId::new(20, 0), 0, Fudge::NONE).unwrap();
+    gps.set_trust_time(NtpDuration::from_seconds(3600));
+    run_gps(&mut gps, 0, 5, NtpDuration::ZERO, &mut Lcg(5));
+    let t = |s| day0() + NtpDuration::from_seconds(s);
+    assert!(gps.poll(t(5)).is_some());
+    // Signal lost at t(5): believed (holdover) for one hour after the last fix, no samples.
+    let st = gps.status(t(1800));
+    assert!(matches!(st.sync, SyncState::Holdover { .. }), "{st:?}");
+    assert!(gps.poll(t(1800)).is_none());
+    assert_eq!(gps.status(t(3605)).sync, SyncState::Unsynchronized);
+}
+
+#[test]
 fn malformed_sentences_are_counted() {
     let mut gps = Refclock::new(RefclockId::new(20, 0), 0, Fudge::NONE).unwrap();
     let t = day0() + NtpDuration::from_seconds(1);
@@ -236,4 +250,38 @@ fn meinberg_ocxo_trust_time_is_four_days() {
     assert_eq!(dcf.status(t(four_days + 1)).sync, SyncState::Unsynchronized);
     dcf.handle_serial(b"\x02D:25.11.26;T:3;U:01.00.01; *  \x03", t(four_days + 1));
     assert!(dcf.poll(t(four_days + 2)).is_none());
+}
+
+#[test]
+fn meinberg_gps_with_pps_mode_135() {
+    use sundial::refclock::meinberg_clock::MeinbergMode;
+    // mode 7 + 128: GPS16x with PPS; fudge time2 (flag1 = 0) is the PPS offset.
+    let fudge = Fudge {
+        time2: NtpDuration::from_micros(2),
+        ..Fudge::NONE
+    };
+    let mut gps = Refclock::new(RefclockId::new(8, 0), 135, fudge).unwrap();
+    let m = MeinbergMode::Gps;
+    let char_time = m.serial_settings().char_time();
+    let clock_error = NtpDuration::from_millis(7);
+    let mut rng = Lcg(11);
+    for k in 0..10i64 {
+        let true_second = day0() + NtpDuration::from_seconds(3600 + k); // 01:00:00 UTC onwards
+        gps.handle_pps(
+            true_second + clock_error + rng.jitter(NtpDuration::from_nanos(300)),
+            None,
+        );
+        let s = format!("\x02D:21.11.26;T:6;U:01.00.{k:02};  U \x03");
+        let etx = true_second + clock_error + m.base_delay() + char_time.saturating_mul(31);
+        gps.handle_serial(s.as_bytes(), etx);
+    }
+    let now = day0() + NtpDuration::from_seconds(3610);
+    let st = gps.status(now);
+    assert_eq!(
+        (st.refid, st.precision, st.sync),
+        (*b"GPS\0", -20, SyncState::Synchronized)
+    );
+    let sample = gps.poll(now).unwrap();
+    let err = sample.offset + clock_error - NtpDuration::from_micros(2);
+    assert!(err.abs() < NtpDuration::from_micros(1), "{err}");
 }

@@ -274,6 +274,11 @@ impl MeinbergClock {
         self.decoder.leap
     }
 
+    /// Overrides the trust time of the mode (and of `fudge flag1`/`time2`), 2^-32 s.
+    pub fn set_trust_time(&mut self, trust: NtpDuration) {
+        self.decoder.holdover.set_trust(trust);
+    }
+
     /// Synchronisation state at `now`.
     pub fn sync_state(&self, now: NtpTime) -> SyncState {
         self.decoder.holdover.state(now)

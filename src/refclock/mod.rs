@@ -195,6 +195,23 @@ impl Refclock {
         matches!(self.driver, Driver::Pps(_))
     }
 
+    /// Sets the trust time: how long after its last good data a clock that lost its signal is
+    /// still reported usable ([`SyncState::Holdover`]), 2^-32 s. Defaults: the Meinberg table
+    /// per mode; NMEA and PPS only their 10 s staleness limit (a receiver without fix sends no
+    /// time). The system may raise it for a receiver with a good oscillator, or to model a
+    /// site policy ("believe the GPS for 6 h after loss"). No effect on the local clock.
+    pub fn set_trust_time(&mut self, trust: NtpDuration) {
+        match &mut self.driver {
+            Driver::Nmea(c) => c.set_trust_time(trust),
+            Driver::Meinberg(c) => c.set_trust_time(trust),
+            Driver::Pps(p) => p.set_trust_time(trust),
+            Driver::Local(_) => {}
+        }
+        if let Some(p) = &mut self.attached_pps {
+            p.set_trust_time(trust);
+        }
+    }
+
     /// Feeds serial bytes; `rx_time` is the local arrival time of the last byte.
     pub fn handle_serial(&mut self, bytes: &[u8], rx_time: NtpTime) {
         match &mut self.driver {

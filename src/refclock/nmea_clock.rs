@@ -200,6 +200,12 @@ impl NmeaClock {
         self.assembler.counters()
     }
 
+    /// Sets how long after the last valid sentence the clock is still believed (holdover);
+    /// by default only [`NMEA_STALE_SECONDS`]: a GPS receiver without fix sends no time.
+    pub fn set_trust_time(&mut self, trust: NtpDuration) {
+        self.decoder.holdover.set_trust(trust);
+    }
+
     /// Synchronisation tracker (last valid sentence).
     pub const fn holdover(&self) -> &Holdover {
         &self.decoder.holdover

@@ -157,6 +157,11 @@ impl PpsClock {
         self.counters
     }
 
+    /// Sets how long after the last numbered edge the PPS is still believed, 2^-32 s.
+    pub fn set_trust_time(&mut self, trust: NtpDuration) {
+        self.holdover.set_trust(trust);
+    }
+
     /// Synchronisation state at `now` (numbered edges arriving).
     pub fn sync_state(&self, now: NtpTime) -> SyncState {
         self.holdover.state(now)

@@ -103,6 +103,11 @@ impl Holdover {
         }
     }
 
+    /// Changes the trust time (never below the staleness limit), 2^-32 s.
+    pub fn set_trust(&mut self, trust: NtpDuration) {
+        self.trust = trust.max(self.stale_after);
+    }
+
     /// The receiver reported a restart / loss of its state: forget the last sync.
     pub fn forget(&mut self) {
         self.last_sync = None;
