@@ -79,6 +79,7 @@ pub enum Event {
         /// The association.
         id: AssociationId,
         /// Its remote.
+        #[cfg_attr(feature = "defmt", defmt(Debug2Format))]
         remote: SocketAddr,
     },
     /// An association was removed (ephemeral and unreachable, or denied).

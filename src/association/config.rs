@@ -51,6 +51,7 @@ impl AssociationMode {
 pub struct AssociationConfig {
     /// The remote's address (server, peer, or broadcast destination for a
     /// broadcast server).
+    #[cfg_attr(feature = "defmt", defmt(Debug2Format))]
     pub remote: SocketAddr,
     /// The association mode.
     pub mode: AssociationMode,

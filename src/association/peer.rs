@@ -110,6 +110,7 @@ pub enum AssociationState {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PeerVariables {
     /// The remote's address.
+    #[cfg_attr(feature = "defmt", defmt(Debug2Format))]
     pub remote: SocketAddr,
     /// Our association mode (hmode).
     pub mode: AssociationMode,

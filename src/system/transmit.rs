@@ -37,6 +37,7 @@ pub enum TransmitKind {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Transmit {
     /// Destination.
+    #[cfg_attr(feature = "defmt", defmt(Debug2Format))]
     pub to: SocketAddr,
     /// Length of the datagram, bytes.
     pub len: usize,
