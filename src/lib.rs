@@ -98,6 +98,8 @@ pub mod sample;
 pub mod select;
 pub mod server;
 pub mod system;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod time;
 pub mod wire;
 

@@ -100,6 +100,12 @@ impl Kalman {
         self.nis = NIS_ONE;
     }
 
+    /// Forgets the phase (next measurement sets it), keeping the frequency.
+    pub fn forget_phase(&mut self) {
+        self.p00 = P00_MAX;
+        self.p01 = 0;
+    }
+
     /// Shifts the phase by `delta` ticks (the reference timescale jumped).
     pub fn shift(&mut self, delta: i128) {
         self.x = self.x.saturating_add(delta);

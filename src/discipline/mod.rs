@@ -84,6 +84,8 @@ const P11_UNKNOWN: i128 = 792_281_625_142_643_375_935;
 const P11_SAVED: i128 = 79_228_162_514_264_337;
 /// Innovations beyond this many standard deviations are outliers.
 const GATE_SIGMAS: i128 = 10;
+/// Offset above which slews get proportionally shorter, 100 µs in 2^-32 s.
+const SLEW_KNEE: i128 = 100 * US;
 /// Consecutive outliers after which the estimator restarts its phase.
 const GATE_RESET: u8 = 4;
 
@@ -246,6 +248,18 @@ impl Discipline {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// The reference changed (a different system peer): the phase learnt
+    /// from the old one is dropped, the frequency is kept. Call before the
+    /// first [`update`](Self::update) from the new one.
+    pub fn source_changed(&mut self) {
+        if let Some(k) = self.kalman.as_mut() {
+            k.forget_phase();
+        }
+        self.envelope.clear();
+        self.noise = Noise::new();
+        self.gated = 0;
     }
 
     /// The leap indicator of the selected sources (RFC 5905 system leap).
@@ -457,16 +471,23 @@ impl Discipline {
 
     /// The variance (ticks²) to assign to an exchange with delay `delay`.
     fn measurement_variance(&self, delay: i128) -> i128 {
-        let excess = delay.saturating_sub(i128::from(self.noise.min())).max(0);
+        let min = i128::from(self.noise.min());
+        let excess = delay.saturating_sub(min).max(0);
         let floor = i128::from(self.noise.mean_excess());
+        let n = self.noise.count().max(1) as i128;
         // Offset error given the delay excess e is uniform on ±e/2
-        // (variance e²/12); the floor covers the error of the minimum.
-        R_FLOOR.saturating_add(
-            excess
-                .saturating_mul(excess)
-                .saturating_add(floor.saturating_mul(floor) / 4)
-                / 12,
-        )
+        // (variance e²/12); the floor covers the error of the minimum as an
+        // estimate of the base delay, and while few delays are known the
+        // base itself may be anywhere down to 0 (±δ/2): min²/(3n²).
+        let base_unknown = min.saturating_mul(min) / n.saturating_mul(n).saturating_mul(3);
+        R_FLOOR
+            .saturating_add(
+                excess
+                    .saturating_mul(excess)
+                    .saturating_add(floor.saturating_mul(floor) / 4)
+                    / 12,
+            )
+            .saturating_add(base_unknown)
     }
 
     fn step(
@@ -535,6 +556,17 @@ impl Discipline {
                     self.envelope.clear();
                     self.poll.reset(self.config.minpoll);
                 } else {
+                    // Huber-style: an innovation beyond 3σ counts as if the
+                    // measurement were noisier, so one bad exchange cannot
+                    // throw the frequency far.
+                    let sigma3 = isqrt(inn.variance).saturating_mul(3).max(1);
+                    let r = if inn.value.saturating_abs() > sigma3 {
+                        let scaled =
+                            mul_div(inn.value, inn.value, sigma3.saturating_mul(sigma3) / 9);
+                        scaled.saturating_sub(k.phase_variance()).max(r)
+                    } else {
+                        r
+                    };
                     k.update(z, r);
                 }
                 self.gated = 0;
@@ -562,10 +594,19 @@ impl Discipline {
         let tol = slope_of(self.config.frequency_tolerance.abs());
         self.base = b.clamp(-tol, tol);
         let max_slew = slope_of(self.config.max_slew.abs()).max(1);
-        let min_time = i128::from(poll.as_duration().to_bits()) / 16;
-        let time = mul_div(offset.saturating_abs(), 1 << 48, max_slew)
-            .max(min_time)
-            .max(SEC);
+        // Small corrections are spread over 1/16 of the poll interval (gentle
+        // on the frequency); beyond 100 µs the time shrinks in proportion,
+        // down to what `max_slew` allows (10 ms goes in 0.2 s at 50 000 ppm).
+        let gentle = (i128::from(poll.as_duration().to_bits()) / 16).max(SEC);
+        let magnitude = offset.saturating_abs().max(1);
+        let gentle = if magnitude > SLEW_KNEE {
+            mul_div(gentle, SLEW_KNEE, magnitude)
+        } else {
+            gentle
+        };
+        let time = mul_div(magnitude, 1 << 48, max_slew)
+            .max(gentle)
+            .max(SEC / 1000);
         let slew = mul_div(offset, 1 << 48, time);
         let until = t_now.saturating_add(time);
         self.slew_end = Some(until);

@@ -44,6 +44,11 @@ impl Noise {
         self.delay.get(..self.len).unwrap_or(&[])
     }
 
+    /// Number of delays remembered (at most [`CAPACITY`]).
+    pub fn count(&self) -> usize {
+        self.len
+    }
+
     /// Smallest remembered delay (0 if none).
     pub fn min(&self) -> i64 {
         self.values().iter().copied().min().unwrap_or(0)

@@ -8,7 +8,7 @@
 //! target is the largest `T` in `minpoll..=maxpoll` for which that stays
 //! below (`m`/4)², `m` being the mean one-way queueing delay. A longer
 //! interval is adopted after [`UP_AFTER`] consecutive updates agree, a
-//! shorter one at once. Also: how many exchanges the phase estimate may
+//! shorter one after [`DOWN_AFTER`]. Also: how many exchanges the phase estimate may
 //! span at a given poll (fewer at long intervals, where the wander between
 //! exchanges is larger: `n ∝ T^-0.6` balances 1/n envelope noise against the
 //! T^1.5 growth of the wander).
@@ -18,6 +18,8 @@ use crate::time::PollInterval;
 
 /// Consecutive "poll longer" verdicts needed before the interval doubles.
 pub(crate) const UP_AFTER: u8 = 4;
+/// Consecutive "poll shorter" verdicts needed before the interval drops.
+pub(crate) const DOWN_AFTER: u8 = 2;
 
 /// Exchanges the phase estimate uses at poll exponent `poll` (log2 s).
 pub(crate) fn window_count(poll: PollInterval) -> usize {
@@ -65,28 +67,39 @@ pub(crate) struct PollControl {
     /// The interval in force.
     pub poll: PollInterval,
     up: u8,
+    down: u8,
 }
 
 impl PollControl {
     /// Starting at `poll`.
     pub const fn new(poll: PollInterval) -> PollControl {
-        PollControl { poll, up: 0 }
+        PollControl {
+            poll,
+            up: 0,
+            down: 0,
+        }
     }
 
-    /// Moves toward `target` (one step up after [`UP_AFTER`] agreeing
-    /// verdicts, straight down at once).
+    /// Moves toward `target`: one step up after [`UP_AFTER`] agreeing
+    /// verdicts, straight down to it after [`DOWN_AFTER`].
     pub fn steer(&mut self, target: PollInterval) {
         if target > self.poll {
+            self.down = 0;
             self.up += 1;
             if self.up >= UP_AFTER {
                 self.poll = self.poll.inc();
                 self.up = 0;
             }
+        } else if target < self.poll {
+            self.up = 0;
+            self.down += 1;
+            if self.down >= DOWN_AFTER {
+                self.poll = target;
+                self.down = 0;
+            }
         } else {
             self.up = 0;
-            if target < self.poll {
-                self.poll = target;
-            }
+            self.down = 0;
         }
     }
 
@@ -94,6 +107,7 @@ impl PollControl {
     pub fn reset(&mut self, poll: PollInterval) {
         self.poll = poll;
         self.up = 0;
+        self.down = 0;
     }
 }
 
@@ -122,6 +136,8 @@ mod tests {
         }
         assert_eq!(p.poll.log2(), 6);
         p.steer(ten);
+        assert_eq!(p.poll.log2(), 7);
+        p.steer(PollInterval::from_log2(6));
         assert_eq!(p.poll.log2(), 7);
         p.steer(PollInterval::from_log2(6));
         assert_eq!(p.poll.log2(), 6);

@@ -1,0 +1,187 @@
+//! Runs a simulated scenario against the real core and reports accuracy.
+//!
+//! ```text
+//! cargo run --release --features sim --example simulate -- --scenario NAME \
+//!     [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--json] [--plot FILE.svg]
+//! ```
+//! Scenarios: lan, wan, wan-wander, wan-asym, falseticker, outage, server-step, leap.
+//! `--poll N` fixes minpoll = maxpoll = N; `default` is minpoll 6, maxpoll 10
+//! (iburst in both). With `--json`, one line of JSON per client.
+
+use std::process::ExitCode;
+
+use sundial::sim::plot::offset_svg;
+use sundial::sim::scenario::NAMES;
+use sundial::sim::{RunOptions, Scenario, Summary, run_client};
+
+struct Args {
+    scenario: String,
+    poll: Option<i8>,
+    clients: u64,
+    hours: Option<f64>,
+    warmup: Option<f64>,
+    seed: u64,
+    json: bool,
+    plot: Option<String>,
+}
+
+fn usage() -> String {
+    format!(
+        "usage: simulate --scenario NAME [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--json] [--plot FILE.svg]\nscenarios: {}",
+        NAMES.join(", ")
+    )
+}
+
+fn parse() -> Result<Args, String> {
+    let mut args = Args {
+        scenario: String::new(),
+        poll: None,
+        clients: 8,
+        hours: None,
+        warmup: None,
+        seed: 1,
+        json: false,
+        plot: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--scenario" => args.scenario = value("--scenario")?,
+            "--poll" => {
+                let v = value("--poll")?;
+                args.poll = if v == "default" {
+                    None
+                } else {
+                    let p: i8 = v.parse().map_err(|_| format!("bad --poll {v}"))?;
+                    if !(3..=17).contains(&p) {
+                        return Err(format!("--poll must be 3..=17, not {p}"));
+                    }
+                    Some(p)
+                };
+            }
+            "--clients" => {
+                args.clients = value("--clients")?.parse().map_err(|_| "bad --clients")?
+            }
+            "--hours" => args.hours = Some(value("--hours")?.parse().map_err(|_| "bad --hours")?),
+            "--warmup" => {
+                args.warmup = Some(value("--warmup")?.parse().map_err(|_| "bad --warmup")?)
+            }
+            "--seed" => args.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
+            "--json" => args.json = true,
+            "--plot" => args.plot = Some(value("--plot")?),
+            "-h" | "--help" => return Err(usage()),
+            other => return Err(format!("unknown argument {other}\n{}", usage())),
+        }
+    }
+    if args.scenario.is_empty() {
+        return Err(usage());
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(scenario) = Scenario::named(&args.scenario) else {
+        eprintln!("unknown scenario {}\n{}", args.scenario, usage());
+        return ExitCode::from(2);
+    };
+    let opts = RunOptions {
+        poll: args.poll,
+        seed: args.seed,
+        duration: args.hours.map(|h| h * 3600.0),
+        warmup: args.warmup,
+        trace_every: if args.plot.is_some() { 10 } else { 0 },
+        ..RunOptions::default()
+    };
+    let mut summaries: Vec<Summary> = Vec::new();
+    let mut traces = Vec::new();
+    if !args.json {
+        println!(
+            "scenario {} poll {} seed {} clients {}",
+            scenario.name,
+            args.poll.map_or("default".to_string(), |p| p.to_string()),
+            args.seed,
+            args.clients
+        );
+        println!(
+            "{:>6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9} {:>8} {:>8}",
+            "client",
+            "rms µs",
+            "max µs",
+            "p99 µs",
+            "mean µs",
+            "freq ppb",
+            "to 1ms s",
+            "poll s",
+            "packets"
+        );
+    }
+    for client in 0..args.clients {
+        let run = run_client(&scenario, &opts, client);
+        let s = run.summary;
+        if args.json {
+            println!("{}", s.to_json(client as usize));
+        } else {
+            println!(
+                "{:>6} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>12.2} {:>9.2} {:>8.1} {:>8}",
+                client,
+                s.rms_offset_us,
+                s.max_offset_us,
+                s.p99_offset_us,
+                s.mean_offset_us,
+                s.rms_freq_error_ppb,
+                s.time_to_1ms_s,
+                s.mean_poll_s,
+                s.packets
+            );
+            if std::env::var("SIM_PEERS").is_ok() {
+                for (t, p, tallies) in run.node.peer_changes.iter().take(40) {
+                    println!("         peer {t:.1} {p:?} {tallies:?}");
+                }
+            }
+            for (tau, line) in run.node.log.iter().take(20) {
+                println!("         {tau:>9.1} s  {line}");
+            }
+        }
+        summaries.push(s);
+        traces.push(run.metrics.trace);
+    }
+    if !args.json && !summaries.is_empty() {
+        let n = summaries.len() as f64;
+        let rms = (summaries
+            .iter()
+            .map(|s| s.rms_offset_us.powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        let worst = summaries
+            .iter()
+            .map(|s| s.max_offset_us)
+            .fold(0.0, f64::max);
+        let t1 = summaries
+            .iter()
+            .map(|s| s.time_to_1ms_s)
+            .fold(0.0, f64::max);
+        println!("all    rms {rms:.2} µs   max {worst:.2} µs   slowest to 1 ms {t1:.2} s");
+    }
+    if let Some(path) = args.plot {
+        let title = format!(
+            "sundial: {} (poll {}, seed {})",
+            scenario.name,
+            args.poll.map_or("default".to_string(), |p| p.to_string()),
+            args.seed
+        );
+        if let Err(e) = std::fs::write(&path, offset_svg(&title, &traces)) {
+            eprintln!("cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,36 @@
+//! The deterministic simulator (feature `sim`, std; floats allowed: it models
+//! the world, not the core). It drives the real core — associations, clock
+//! filter, selection, discipline — against simulated oscillators, networks
+//! and servers, and measures the result against true time.
+//!
+//! - [`rng`]: seeded xoshiro256** (uniform, exponential, normal);
+//! - [`oscillator`]: the client clock (offset, frequency, random walk;
+//!   applies `ClockAdjustment`s, leap seconds);
+//! - [`network`]: per-direction `base + Exp(mean)` delays, loss, duplicates,
+//!   outages;
+//! - [`server`]: servers answering real NTP packets (perfect, falseticker,
+//!   stepping, dying);
+//! - [`scenario`]: the named worlds of issue 5;
+//! - [`node`]: a client host wiring the core pieces together;
+//! - [`world`]: the event loop;
+//! - [`metrics`] and [`plot`]: numbers and an SVG.
+//!
+//! ```text
+//! let scenario = Scenario::named("lan").unwrap();
+//! let run = run_client(&scenario, &RunOptions { poll: Some(6), ..RunOptions::default() }, 0);
+//! println!("{}", run.summary.to_json(0));
+//! ```
+
+pub mod metrics;
+pub mod network;
+pub mod node;
+pub mod oscillator;
+pub mod plot;
+pub mod rng;
+pub mod scenario;
+pub mod server;
+pub mod world;
+
+pub use metrics::{Metrics, Summary};
+pub use scenario::{Leap, Scenario};
+pub use world::{ClientRun, RunOptions, run_client};
