@@ -97,9 +97,9 @@ pub mod rng;
 pub mod sample;
 pub mod select;
 pub mod server;
-pub mod system;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod system;
 pub mod time;
 pub mod wire;
 
