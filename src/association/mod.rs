@@ -15,7 +15,8 @@
 //!     send(addr, &buf[..len]);          // optionally: a.transmit_completed(kernel_tx_time)
 //! }
 //! // packet from addr, parsed by `wire`:
-//! match a.handle_packet(rx_time, &header, mac, &bytes, &snapshot, &keys) {
+//! let packet = NtpPacket::parse(&bytes)?;
+//! match a.handle_packet(rx_time, &packet, &bytes, &snapshot, &keys) {
 //!     Ok(Some(update)) => selection.offer(update),   // new θ, δ, ε, ψ
 //!     Ok(None) => {}                                  // good packet, filter unchanged
 //!     Err(rejection) => {}                            // dropped, counted in a.counters()
@@ -37,6 +38,12 @@
 //!
 //! Kiss-o'-death: RATE backs the poll off, DENY/RSTR stop the association; only
 //! after the origin check and authentication.
+//!
+//! # Cost
+//! `size_of::<Association>()` is 800 bytes on x86-64 (no heap). A full client
+//! exchange (request out, reply parsed and filtered) takes about 1.1 µs, 3.6 µs
+//! with MD5 on both packets; a bogus reply is dropped in about 0.1 µs
+//! (`benches/association.rs`, shared 2-core machine).
 
 pub mod config;
 pub mod filter;
