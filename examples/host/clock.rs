@@ -7,10 +7,8 @@
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use sundial::adjust::{ClockAdjustment, LeapPending};
 use sundial::time::{Frequency, NtpDuration, NtpTime};
-
-/// Largest slew rate of the virtual clock and of `adjtime`-style kernel slews (ppm).
-pub const SLEW_RATE_PPM: i64 = 500;
 
 /// The system clock now (CLOCK_REALTIME), read only.
 pub fn system_now() -> NtpTime {
@@ -32,10 +30,18 @@ pub trait HostClock {
     fn map_system(&self, system: NtpTime) -> NtpTime;
     /// Steps the clock by `by` at once.
     fn step(&mut self, by: NtpDuration) -> io::Result<()>;
-    /// Slews the clock by `offset`, at most [`SLEW_RATE_PPM`]; replaces an unfinished slew.
-    fn slew(&mut self, offset: NtpDuration) -> io::Result<()>;
-    /// Sets the frequency correction.
+    /// Sets the absolute frequency correction (up to ±`sundial::adjust::MAX_FREQUENCY_PPM`).
     fn set_frequency(&mut self, freq: Frequency) -> io::Result<()>;
+    /// Arms (or clears) a leap second at the end of the UTC day.
+    fn set_leap(&mut self, leap: LeapPending) -> io::Result<()>;
+    /// Applies a core [`ClockAdjustment`]: step, then frequency, then leap.
+    fn apply(&mut self, adj: &ClockAdjustment) -> io::Result<()> {
+        if adj.is_step() {
+            self.step(adj.step)?;
+        }
+        self.set_frequency(adj.frequency)?;
+        self.set_leap(adj.leap)
+    }
     /// The frequency correction in force.
     fn frequency(&self) -> Frequency;
     /// One word for status output: "virtual" or "system".
@@ -43,10 +49,10 @@ pub trait HostClock {
 }
 
 /// A clock that runs on the system clock's seconds with its own offset and frequency error and
-/// takes corrections (step, slew, frequency) without ever touching the system clock.
+/// takes corrections (step, frequency) without ever touching the system clock.
 ///
 /// Its time at system instant `t` is `base + (t - anchor) + (error + correction) over
-/// (t - anchor) + slew applied so far`, re-anchored on every correction.
+/// (t - anchor)`, re-anchored on every correction. Leap seconds are recorded, not applied.
 #[derive(Clone, Debug)]
 pub struct VirtualClock {
     /// System instant of the last re-anchoring.
@@ -57,8 +63,8 @@ pub struct VirtualClock {
     error: Frequency,
     /// The correction set through [`HostClock::set_frequency`].
     correction: Frequency,
-    /// Slew still to apply from `anchor` on (seconds, signed).
-    slew_left: NtpDuration,
+    /// The leap second armed last.
+    pub leap: LeapPending,
 }
 
 impl VirtualClock {
@@ -70,51 +76,38 @@ impl VirtualClock {
             base: anchor + offset,
             error,
             correction: Frequency::ZERO,
-            slew_left: NtpDuration::ZERO,
+            leap: LeapPending::None,
         }
     }
 
-    /// Virtual time at system instant `t`, and the slew already applied by then.
-    fn at(&self, t: NtpTime) -> (NtpTime, NtpDuration) {
+    /// Virtual time at system instant `t`.
+    fn at(&self, t: NtpTime) -> NtpTime {
         let elapsed = t - self.anchor;
         let rate = self.error + self.correction;
-        let max_slew = Frequency::from_ppm(SLEW_RATE_PPM).offset_over(elapsed.abs());
-        let slewed = if self.slew_left.abs() <= max_slew {
-            self.slew_left
-        } else if self.slew_left.is_negative() {
-            -max_slew
-        } else {
-            max_slew
-        };
-        (
-            self.base + elapsed + rate.offset_over(elapsed) + slewed,
-            slewed,
-        )
+        self.base + elapsed + rate.offset_over(elapsed)
     }
 
     /// Folds everything up to now into the anchor, so a parameter can change.
     fn reanchor(&mut self) {
         let now = system_now();
-        let (base, slewed) = self.at(now);
+        self.base = self.at(now);
         self.anchor = now;
-        self.base = base;
-        self.slew_left -= slewed;
     }
 
     /// How far this clock is from the system clock now (positive = ahead).
     pub fn offset_from_system(&self) -> NtpDuration {
         let now = system_now();
-        self.at(now).0 - now
+        self.at(now) - now
     }
 }
 
 impl HostClock for VirtualClock {
     fn now(&self) -> NtpTime {
-        self.at(system_now()).0
+        self.at(system_now())
     }
 
     fn map_system(&self, system: NtpTime) -> NtpTime {
-        self.at(system).0
+        self.at(system)
     }
 
     fn step(&mut self, by: NtpDuration) -> io::Result<()> {
@@ -123,15 +116,14 @@ impl HostClock for VirtualClock {
         Ok(())
     }
 
-    fn slew(&mut self, offset: NtpDuration) -> io::Result<()> {
+    fn set_frequency(&mut self, freq: Frequency) -> io::Result<()> {
         self.reanchor();
-        self.slew_left = offset;
+        self.correction = ClockAdjustment::clamp_frequency(freq);
         Ok(())
     }
 
-    fn set_frequency(&mut self, freq: Frequency) -> io::Result<()> {
-        self.reanchor();
-        self.correction = freq;
+    fn set_leap(&mut self, leap: LeapPending) -> io::Result<()> {
+        self.leap = leap;
         Ok(())
     }
 
@@ -151,6 +143,8 @@ impl HostClock for VirtualClock {
 #[derive(Debug)]
 pub struct RealClock {
     freq: Frequency,
+    /// Nominal kernel tick (µs): 1_000_000 / USER_HZ.
+    nominal_tick: i64,
 }
 
 impl RealClock {
@@ -164,18 +158,15 @@ impl RealClock {
         }
         let mut tx = zero_timex();
         adjtime(&mut tx)?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+        let nominal_tick = 1_000_000 / i64::from(hz as i32);
+        let ppm_per_tick_us = 1_000_000 / nominal_tick;
+        let tick_part = (i64::from(tx.tick as i32) - nominal_tick) * ppm_per_tick_us;
         Ok(RealClock {
-            freq: Frequency::from_timex_freq(tx.freq),
+            freq: Frequency::from_timex_freq(tx.freq) + Frequency::from_ppm(tick_part),
+            nominal_tick,
         })
-    }
-
-    /// Uses `ADJ_TICK` to shorten or lengthen the kernel tick (`tick_us`, nominally
-    /// 1_000_000 / USER_HZ µs) for slews faster than 500 ppm; each µs is 100 ppm at USER_HZ=100.
-    pub fn set_tick(&mut self, tick_us: i64) -> io::Result<()> {
-        let mut tx = zero_timex();
-        tx.modes = libc::ADJ_TICK;
-        tx.tick = tick_us as libc::c_long;
-        adjtime(&mut tx)
     }
 }
 
@@ -212,23 +203,37 @@ impl HostClock for RealClock {
         adjtime(&mut tx)
     }
 
-    fn slew(&mut self, offset: NtpDuration) -> io::Result<()> {
-        // adjtime(3)-style single-shot slew at 500 ppm, in microseconds; replaces an unfinished one.
-        let mut tx = zero_timex();
-        tx.modes = libc::ADJ_OFFSET_SINGLESHOT;
-        tx.offset = offset.as_micros().clamp(-2_000_000_000, 2_000_000_000) as libc::c_long;
-        adjtime(&mut tx)
-    }
-
     fn set_frequency(&mut self, freq: Frequency) -> io::Result<()> {
+        // Beyond ±500 ppm (ADJ_FREQUENCY's range) the kernel tick carries whole steps of
+        // 1_000_000 / nominal_tick ppm (100 ppm at USER_HZ 100); ADJ_FREQUENCY the rest.
+        let freq = ClockAdjustment::clamp_frequency(freq);
+        let ppm_per_tick_us = 1_000_000 / self.nominal_tick;
+        let whole_ppm = freq.as_ppb() / 1000;
+        let tick_steps = if whole_ppm.abs() > 400 { whole_ppm / ppm_per_tick_us } else { 0 };
+        let rest = freq - Frequency::from_ppm(tick_steps * ppm_per_tick_us);
         let mut tx = zero_timex();
-        tx.modes = libc::ADJ_FREQUENCY;
-        // The kernel accepts ±500 ppm (in ppm * 2^16).
+        tx.modes = libc::ADJ_FREQUENCY | libc::ADJ_TICK;
+        tx.tick = (self.nominal_tick + tick_steps) as libc::c_long;
         let limit = 500i64 << 16;
-        tx.freq = freq.to_timex_freq().clamp(-limit, limit) as libc::c_long;
+        tx.freq = rest.to_timex_freq().clamp(-limit, limit) as libc::c_long;
         adjtime(&mut tx)?;
         self.freq = freq;
         Ok(())
+    }
+
+    fn set_leap(&mut self, leap: LeapPending) -> io::Result<()> {
+        let mut tx = zero_timex();
+        adjtime(&mut tx)?;
+        let mut status = tx.status & !(libc::STA_INS | libc::STA_DEL);
+        match leap {
+            LeapPending::None => {}
+            LeapPending::Insert => status |= libc::STA_INS,
+            LeapPending::Delete => status |= libc::STA_DEL,
+        }
+        let mut tx = zero_timex();
+        tx.modes = libc::ADJ_STATUS;
+        tx.status = status;
+        adjtime(&mut tx)
     }
 
     fn frequency(&self) -> Frequency {
@@ -254,18 +259,17 @@ mod tests {
     }
 
     #[test]
-    fn virtual_clock_frequency_and_slew_rate() {
-        let c = VirtualClock::new(NtpDuration::ZERO, Frequency::from_ppm(100));
+    fn virtual_clock_frequency_and_adjustment() {
+        let mut c = VirtualClock::new(NtpDuration::ZERO, Frequency::from_ppm(100));
         let t0 = c.anchor;
         let t = t0 + NtpDuration::from_seconds(10);
         // 100 ppm over 10 s = 1 ms
         assert_eq!(c.map_system(t) - t, NtpDuration::from_millis(1));
-        let mut c = VirtualClock::new(NtpDuration::ZERO, Frequency::ZERO);
-        c.slew_left = NtpDuration::from_millis(-10);
-        let t = c.anchor + NtpDuration::from_seconds(4);
-        // 500 ppm over 4 s = 2 ms of the 10 ms slew
-        assert_eq!(c.map_system(t) - t, NtpDuration::from_millis(-2));
-        let t = c.anchor + NtpDuration::from_seconds(100);
-        assert_eq!(c.map_system(t) - t, NtpDuration::from_millis(-10));
+        // A correction of -100 ppm cancels the error from the re-anchoring on.
+        c.apply(&ClockAdjustment::frequency(Frequency::from_ppm(-100))).unwrap();
+        let (a, b) = (c.anchor, c.base);
+        let t = a + NtpDuration::from_seconds(1000);
+        assert_eq!(c.map_system(t), b + NtpDuration::from_seconds(1000));
+        assert_eq!(c.frequency(), Frequency::from_ppm(-100));
     }
 }
