@@ -11,6 +11,8 @@ pub mod args;
 pub mod clock;
 pub mod date;
 pub mod drift;
+pub mod logger;
 pub mod net;
+pub mod setup;
 pub mod signal;
 pub mod stats;
