@@ -85,14 +85,14 @@ fn parse_args() -> Opts {
             "--virtual-clock" => o.virtual_clock = true,
             "--virtual-offset" => {
                 let s: String = a.value(&arg);
-                o.virtual_offset =
-                    NtpDuration::parse_decimal_seconds(&s).unwrap_or_else(|e| die(&format!("--virtual-offset {s}: {e}")));
+                o.virtual_offset = NtpDuration::parse_decimal_seconds(&s)
+                    .unwrap_or_else(|e| die(&format!("--virtual-offset {s}: {e}")));
                 o.virtual_clock = true;
             }
             "--virtual-freq" => {
                 let s: String = a.value(&arg);
-                o.virtual_freq =
-                    Frequency::parse_decimal_ppm(&s).unwrap_or_else(|e| die(&format!("--virtual-freq {s}: {e}")));
+                o.virtual_freq = Frequency::parse_decimal_ppm(&s)
+                    .unwrap_or_else(|e| die(&format!("--virtual-freq {s}: {e}")));
                 o.virtual_clock = true;
             }
             "--server" => o.overrides.servers.push(a.value(&arg)),
@@ -140,13 +140,16 @@ struct Daemon<C: HostClock> {
     last_reference: Option<NtpTime>,
     last_rec: Vec<(u16, u64)>,
     stamps: [u64; 2],
-    virtual_offset: Option<Box<dyn Fn(&C) -> NtpDuration>>,
+    /// Report the virtual clock's true error (its offset from the system clock).
+    is_virtual: bool,
 }
 
 impl<C: HostClock> Daemon<C> {
     /// The socket to send to `to` from: the first of the same address family.
     fn socket_for(&self, to: SocketAddr) -> Option<&NtpSocket> {
-        self.socks.iter().find(|s| s.local_addr().is_ipv4() == to.is_ipv4())
+        self.socks
+            .iter()
+            .find(|s| s.local_addr().is_ipv4() == to.is_ipv4())
     }
 
     fn apply_adjustments(&mut self) -> bool {
@@ -159,7 +162,15 @@ impl<C: HostClock> Daemon<C> {
                 log::warn!("clock stepped by {} s", adj.step);
                 stepped = true;
             } else {
-                log::debug!("frequency {} ppm{}", adj.frequency, if adj.slew_until.is_some() { " (slewing)" } else { "" });
+                log::debug!(
+                    "frequency {} ppm{}",
+                    adj.frequency,
+                    if adj.slew_until.is_some() {
+                        " (slewing)"
+                    } else {
+                        ""
+                    }
+                );
             }
             self.ntp.adjustment_applied(adj, self.clock.now());
         }
@@ -169,7 +180,9 @@ impl<C: HostClock> Daemon<C> {
     fn send_polls(&mut self, buf: &mut [u8; BUF]) {
         loop {
             let now = self.clock.now();
-            let Some(tx) = self.ntp.poll_transmit(now, buf) else { break };
+            let Some(tx) = self.ntp.poll_transmit(now, buf) else {
+                break;
+            };
             let Some(sock) = self.socket_for(tx.to) else {
                 log::warn!("no socket for {}", tx.to);
                 continue;
@@ -203,7 +216,10 @@ impl<C: HostClock> Daemon<C> {
                 let rx_time = self.clock.map_system(s.rx_time);
                 let now = self.clock.now();
                 let out = &mut tx.slots[replies];
-                if let Some(t) = self.ntp.handle_packet(now, from, &s.buf[..s.len], rx_time, &mut out.buf) {
+                if let Some(t) =
+                    self.ntp
+                        .handle_packet(now, from, &s.buf[..s.len], rx_time, &mut out.buf)
+                {
                     let stamp = self.clock.now();
                     self.ntp.stamp_transmit(&t, &mut out.buf, stamp);
                     out.len = t.len;
@@ -213,7 +229,9 @@ impl<C: HostClock> Daemon<C> {
             }
             if replies > 0 {
                 match self.socks[i].send_batch(tx, replies) {
-                    Ok(k) if k < replies => log::debug!("socket full: {} replies dropped", replies - k),
+                    Ok(k) if k < replies => {
+                        log::debug!("socket full: {} replies dropped", replies - k)
+                    }
                     Ok(_) => {}
                     Err(e) => log::warn!("send replies: {e}"),
                 }
@@ -234,8 +252,14 @@ impl<C: HostClock> Daemon<C> {
         if sys.reference_time.is_some() && sys.reference_time != self.last_reference {
             self.last_reference = sys.reference_time;
             if let Some(f) = &mut self.loopstats {
-                let line =
-                    loopstats_line(now, sys.offset, sys.frequency, sys.clock_jitter, sys.clock_wander, sys.poll.log2());
+                let line = loopstats_line(
+                    now,
+                    sys.offset,
+                    sys.frequency,
+                    sys.clock_jitter,
+                    sys.clock_wander,
+                    sys.poll.log2(),
+                );
                 let _ = f.line(&line);
             }
         }
@@ -277,7 +301,11 @@ impl<C: HostClock> Daemon<C> {
 
     fn status_line(&self) -> String {
         let sys = self.ntp.system_variables();
-        let stamps = if self.stamps[1] > 0 || self.stamps[0] == 0 { RxStamp::Kernel } else { RxStamp::AfterRecv };
+        let stamps = if self.stamps[1] > 0 || self.stamps[0] == 0 {
+            RxStamp::Kernel
+        } else {
+            RxStamp::AfterRecv
+        };
         let mut s = format!(
             "status: stratum {} leap {:?} offset {} freq {} ppm jitter {} poll {} peer {} clock {} rx {} ({} kernel / {} late)",
             sys.stratum,
@@ -292,8 +320,8 @@ impl<C: HostClock> Daemon<C> {
             self.stamps[1],
             self.stamps[0],
         );
-        if let Some(f) = &self.virtual_offset {
-            s.push_str(&format!(" true_offset {}", f(&self.clock)));
+        if self.is_virtual {
+            s.push_str(&format!(" true_offset {}", self.clock.now() - system_now()));
         }
         s
     }
@@ -301,7 +329,11 @@ impl<C: HostClock> Daemon<C> {
     fn write_drift(&self) {
         if let Some(p) = &self.drift {
             match host::drift::write(p, self.clock.frequency()) {
-                Ok(()) => log::info!("drift {} ppm written to {}", self.clock.frequency(), p.display()),
+                Ok(()) => log::info!(
+                    "drift {} ppm written to {}",
+                    self.clock.frequency(),
+                    p.display()
+                ),
                 Err(e) => log::warn!("drift file {}: {e}", p.display()),
             }
         }
@@ -320,7 +352,9 @@ impl<C: HostClock> Daemon<C> {
                 self.write_drift();
                 return 0;
             }
-            if o.duration.is_some_and(|d| started.elapsed().as_secs_f64() >= d) {
+            if o.duration
+                .is_some_and(|d| started.elapsed().as_secs_f64() >= d)
+            {
                 self.write_drift();
                 return 0;
             }
@@ -370,11 +404,18 @@ impl<C: HostClock> Daemon<C> {
 fn main() {
     let mut o = parse_args();
     let text = match &o.config {
-        Some(p) => std::fs::read_to_string(p).unwrap_or_else(|e| die(&format!("{}: {e}", p.display()))),
+        Some(p) => {
+            std::fs::read_to_string(p).unwrap_or_else(|e| die(&format!("{}: {e}", p.display())))
+        }
         None => String::new(),
     };
     let parsed = sundial::config::parse::<16, 32, 16>(&text).unwrap_or_else(|e| {
-        eprintln!("{}: {e}", o.config.as_ref().map_or("(no config)".into(), |p| p.display().to_string()));
+        eprintln!(
+            "{}: {e}",
+            o.config
+                .as_ref()
+                .map_or("(no config)".into(), |p| p.display().to_string())
+        );
         std::process::exit(1)
     });
     let conf = parsed.config;
@@ -388,7 +429,11 @@ fn main() {
         println!("# configuration OK");
         return;
     }
-    let level = if o.verbose { log::LevelFilter::Debug } else { log::LevelFilter::Info };
+    let level = if o.verbose {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
     let logfile = conf.logfile.as_ref().map(|p| PathBuf::from(p.as_str()));
     host::logger::init(level, logfile.as_deref()).unwrap_or_else(|e| die(&format!("logfile: {e}")));
     for w in parsed.warnings.as_slice().iter() {
@@ -406,7 +451,8 @@ fn main() {
         }
     }
     let keys_text = conf.keys_file.as_ref().map(|p| {
-        std::fs::read_to_string(p.as_str()).unwrap_or_else(|e| die(&format!("keys file {}: {e}", p.as_str())))
+        std::fs::read_to_string(p.as_str())
+            .unwrap_or_else(|e| die(&format!("keys file {}: {e}", p.as_str())))
     });
     if let Err(e) = host::signal::install() {
         die(&format!("signals: {e}"));
@@ -415,8 +461,10 @@ fn main() {
     let mut listen = std::mem::take(&mut o.listen);
     if listen.is_empty() {
         for rule in conf.interfaces.iter() {
-            if let (sundial::config::InterfaceAction::Listen, sundial::config::InterfaceTarget::Address(a, None)) =
-                (&rule.action, &rule.target)
+            if let (
+                sundial::config::InterfaceAction::Listen,
+                sundial::config::InterfaceTarget::Address(a, None),
+            ) = (&rule.action, &rule.target)
             {
                 listen.push(*a);
             }
@@ -433,7 +481,11 @@ fn main() {
                 log::info!(
                     "listening on {} ({})",
                     s.local_addr(),
-                    if s.kernel_timestamps() { "kernel receive timestamps" } else { "clock read after receive" }
+                    if s.kernel_timestamps() {
+                        "kernel receive timestamps"
+                    } else {
+                        "clock read after receive"
+                    }
                 );
                 Some(s)
             }
@@ -452,32 +504,60 @@ fn main() {
         if !on {
             return None;
         }
-        StatsFile::open(dir, name).map_err(|e| log::warn!("{name}: {e}")).ok()
+        StatsFile::open(dir, name)
+            .map_err(|e| log::warn!("{name}: {e}"))
+            .ok()
     };
-    let loopstats = open_stats(conf.statistics.contains(sundial::config::StatsKinds::LOOPSTATS), "loopstats");
-    let peerstats = open_stats(conf.statistics.contains(sundial::config::StatsKinds::PEERSTATS), "peerstats");
+    let loopstats = open_stats(
+        conf.statistics
+            .contains(sundial::config::StatsKinds::LOOPSTATS),
+        "loopstats",
+    );
+    let peerstats = open_stats(
+        conf.statistics
+            .contains(sundial::config::StatsKinds::PEERSTATS),
+        "peerstats",
+    );
+    let io = Io {
+        socks,
+        drift,
+        loopstats,
+        peerstats,
+    };
+    let keys = keys_text.as_deref();
     let code = if o.virtual_clock {
         let clock = VirtualClock::new(o.virtual_offset, o.virtual_freq);
-        log::info!("virtual clock: {} s off, oscillator {} ppm (the system clock is not touched)", o.virtual_offset, o.virtual_freq);
-        start(clock, &o, &conf, keys_text.as_deref(), socks, drift, loopstats, peerstats, true)
+        log::info!(
+            "virtual clock: {} s off, oscillator {} ppm (the system clock is not touched)",
+            o.virtual_offset,
+            o.virtual_freq
+        );
+        start(clock, &o, &conf, keys, io, true)
     } else {
         let clock = RealClock::new().unwrap_or_else(|e| die(&format!("real clock: {e}")));
-        log::info!("disciplining the system clock (current correction {} ppm)", clock.frequency());
-        start(clock, &o, &conf, keys_text.as_deref(), socks, drift, loopstats, peerstats, false)
+        log::info!(
+            "disciplining the system clock (current correction {} ppm)",
+            clock.frequency()
+        );
+        start(clock, &o, &conf, keys, io, false)
     };
     std::process::exit(code);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn start<C: HostClock + 'static>(
-    clock: C,
-    o: &Opts,
-    conf: &sundial::config::DefaultConfig,
-    keys_text: Option<&str>,
+/// The daemon's sockets and files, opened before the clock is chosen.
+struct Io {
     socks: Vec<NtpSocket>,
     drift: Option<PathBuf>,
     loopstats: Option<StatsFile>,
     peerstats: Option<StatsFile>,
+}
+
+fn start<C: HostClock>(
+    clock: C,
+    o: &Opts,
+    conf: &sundial::config::DefaultConfig,
+    keys_text: Option<&str>,
+    io: Io,
     is_virtual: bool,
 ) -> i32 {
     let (ntp, warnings) = host::setup::build(conf, keys_text, &o.overrides, clock.now(), seed())
@@ -485,12 +565,13 @@ fn start<C: HostClock + 'static>(
     for w in warnings {
         log::warn!("{w}");
     }
+    let Io {
+        socks,
+        drift,
+        loopstats,
+        peerstats,
+    } = io;
     let fds = socks.iter().map(|s| s.as_raw_fd()).collect();
-    let virtual_offset: Option<Box<dyn Fn(&C) -> NtpDuration>> = if is_virtual {
-        Some(Box::new(|c: &C| c.now() - system_now()))
-    } else {
-        None
-    };
     let mut d = Daemon {
         ntp,
         clock,
@@ -502,7 +583,7 @@ fn start<C: HostClock + 'static>(
         last_reference: None,
         last_rec: Vec::new(),
         stamps: [0; 2],
-        virtual_offset,
+        is_virtual,
     };
     d.run(o)
 }

@@ -209,7 +209,11 @@ impl HostClock for RealClock {
         let freq = ClockAdjustment::clamp_frequency(freq);
         let ppm_per_tick_us = 1_000_000 / self.nominal_tick;
         let whole_ppm = freq.as_ppb() / 1000;
-        let tick_steps = if whole_ppm.abs() > 400 { whole_ppm / ppm_per_tick_us } else { 0 };
+        let tick_steps = if whole_ppm.abs() > 400 {
+            whole_ppm / ppm_per_tick_us
+        } else {
+            0
+        };
         let rest = freq - Frequency::from_ppm(tick_steps * ppm_per_tick_us);
         let mut tx = zero_timex();
         tx.modes = libc::ADJ_FREQUENCY | libc::ADJ_TICK;
@@ -266,7 +270,8 @@ mod tests {
         // 100 ppm over 10 s = 1 ms
         assert_eq!(c.map_system(t) - t, NtpDuration::from_millis(1));
         // A correction of -100 ppm cancels the error from the re-anchoring on.
-        c.apply(&ClockAdjustment::frequency(Frequency::from_ppm(-100))).unwrap();
+        c.apply(&ClockAdjustment::frequency(Frequency::from_ppm(-100)))
+            .unwrap();
         let (a, b) = (c.anchor, c.base);
         let t = a + NtpDuration::from_seconds(1000);
         assert_eq!(c.map_system(t), b + NtpDuration::from_seconds(1000));

@@ -47,7 +47,9 @@ impl log::Log for Logger {
 /// Installs the logger (once); `logfile` None = stderr.
 pub fn init(level: log::LevelFilter, logfile: Option<&Path>) -> std::io::Result<()> {
     let file = match logfile {
-        Some(p) => Some(Mutex::new(OpenOptions::new().create(true).append(true).open(p)?)),
+        Some(p) => Some(Mutex::new(
+            OpenOptions::new().create(true).append(true).open(p)?,
+        )),
         None => None,
     };
     let logger = Box::leak(Box::new(Logger { level, file }));

@@ -127,12 +127,14 @@ pub fn build(
     let mut warnings = Vec::new();
     let mut ntp = Core::new(system_config(conf, o), now, seed);
     if let Some(text) = keys_text {
-        let parsed = sundial::config::parse_keys::<16>(text).map_err(|e| format!("keys file: {e}"))?;
+        let parsed =
+            sundial::config::parse_keys::<16>(text).map_err(|e| format!("keys file: {e}"))?;
         for w in parsed.warnings.as_slice().iter() {
             warnings.push(format!("keys file: {w}"));
         }
         for (key, _) in parsed.keys.iter() {
-            let trusted = conf.trusted_keys.contains(&key.id()) || o.key.map(KeyId) == Some(key.id());
+            let trusted =
+                conf.trusted_keys.contains(&key.id()) || o.key.map(KeyId) == Some(key.id());
             ntp.keys_mut()
                 .insert(key.clone(), trusted)
                 .map_err(|_| "too many keys".to_string())?;
@@ -141,24 +143,32 @@ pub fn build(
     let (list, source) = sundial::access::RestrictList::from_config(&conf.restrictions)
         .map_err(|e| format!("restrict: {e:?}"))?;
     ntp.access_mut().restrict = list;
-    let add = |ntp: &mut Core, cfg: AssociationConfig, flags: CandidateFlags| -> Result<(), String> {
-        if let Some(src) = source {
-            let host_prefix = if cfg.remote.is_ipv4() { 32 } else { 128 };
-            let _ = ntp.access_mut().restrict.add_prefix(cfg.remote.ip(), host_prefix, src);
-        }
-        ntp.add_association(cfg, flags, now)
-            .map(drop)
-            .map_err(|e| format!("association {}: {e:?}", cfg.remote))
-    };
+    let add =
+        |ntp: &mut Core, cfg: AssociationConfig, flags: CandidateFlags| -> Result<(), String> {
+            if let Some(src) = source {
+                let host_prefix = if cfg.remote.is_ipv4() { 32 } else { 128 };
+                let _ = ntp
+                    .access_mut()
+                    .restrict
+                    .add_prefix(cfg.remote.ip(), host_prefix, src);
+            }
+            ntp.add_association(cfg, flags, now)
+                .map(drop)
+                .map_err(|e| format!("association {}: {e:?}", cfg.remote))
+        };
     for a in conf.associations.iter() {
         if let Address::Refclock(id) = a.address {
-            let fudge: sundial::refclock::Fudge = conf.fudge(id).map(Into::into).unwrap_or_default();
+            let fudge: sundial::refclock::Fudge =
+                conf.fudge(id).map(Into::into).unwrap_or_default();
             match Refclock::new(id, a.options.mode.unwrap_or(0), fudge) {
                 Ok(driver) if driver.serial_settings().is_none() && driver.pps_edge().is_none() => {
                     ntp.add_refclock(driver, None, candidate_flags(a.options.flags), now)
                         .map_err(|e| format!("refclock {id:?}: {e:?}"))?;
                 }
-                Ok(_) => warnings.push(format!("refclock {}: needs a device; not supported by this daemon", a.address)),
+                Ok(_) => warnings.push(format!(
+                    "refclock {}: needs a device; not supported by this daemon",
+                    a.address
+                )),
                 Err(e) => warnings.push(format!("refclock {}: {e:?}", a.address)),
             }
             continue;
@@ -189,12 +199,21 @@ pub fn build(
         poll.burst = opts.flags.contains(AssociationFlags::BURST);
         poll.iburst = opts.flags.contains(AssociationFlags::IBURST);
         cfg.poll = poll;
-        cfg.interleaved = opts.flags.contains(AssociationFlags::XLEAVE) && cfg.mode == AssociationMode::Client;
+        cfg.interleaved =
+            opts.flags.contains(AssociationFlags::XLEAVE) && cfg.mode == AssociationMode::Client;
         add(&mut ntp, cfg, candidate_flags(opts.flags))?;
     }
-    let cli = o.servers.iter().map(|a| (a, false)).chain(o.peers.iter().map(|a| (a, true)));
+    let cli = o
+        .servers
+        .iter()
+        .map(|a| (a, false))
+        .chain(o.peers.iter().map(|a| (a, true)));
     for (addr, peer) in cli {
-        let mut cfg = if peer { AssociationConfig::symmetric_active(*addr) } else { AssociationConfig::client(*addr) };
+        let mut cfg = if peer {
+            AssociationConfig::symmetric_active(*addr)
+        } else {
+            AssociationConfig::client(*addr)
+        };
         cfg.key = o.key.map(KeyId);
         let mut poll = PollConfig::DEFAULT;
         poll.iburst = true;

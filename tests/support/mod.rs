@@ -359,6 +359,69 @@ pub fn start_ntpd(extra: &str) -> Result<Daemon, String> {
     Ok(spawn("ntpd", cmd, scratch, None, addr))
 }
 
+/// Starts our `ntpd` example with a virtual clock (it cannot touch the system clock: it also runs
+/// without CAP_SYS_TIME) and `config` as its ntp.conf; `addr` is where it serves.
+pub fn start_ours(config: &str, args: &[&str], addr: SocketAddr) -> Result<Daemon, String> {
+    interop_enabled()?;
+    let bin = example_bin("ntpd").ok_or("examples not built (run cargo test --all-targets)")?;
+    if UdpSocket::bind(addr).is_err() {
+        return Err(format!("port {addr} is busy"));
+    }
+    let scratch = Scratch::new("ours");
+    let conf = scratch.write("ntp.conf", config);
+    let mut cmd = no_sys_time(&bin).ok_or("setpriv not found")?;
+    cmd.arg("-c")
+        .arg(&conf)
+        .arg("--virtual-clock")
+        .arg("--status-interval")
+        .arg("1")
+        .args(args);
+    Ok(spawn("ours", cmd, scratch, None, addr))
+}
+
+/// The last `status:` line of our daemon, as (stratum, true offset s).
+pub fn our_status(d: &Daemon) -> Option<(u8, f64)> {
+    let out = d.scratch.read("out.log");
+    let line = out.lines().rev().find(|l| l.starts_with("status:"))?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let after = |key: &str| {
+        words
+            .iter()
+            .position(|w| *w == key)
+            .and_then(|i| words.get(i + 1))
+    };
+    Some((
+        after("stratum")?.parse().ok()?,
+        after("true_offset")?.parse().ok()?,
+    ))
+}
+
+/// Waits until our daemon reports `stratum` with |true offset| < `max_offset` s.
+pub fn wait_ours(
+    d: &mut Daemon,
+    stratum: u8,
+    max_offset: f64,
+    timeout: Duration,
+) -> Result<f64, String> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = d.child.try_wait() {
+            return Err(format!("our ntpd exited ({status})\n{}", d.logs()));
+        }
+        if let Some((st, off)) = our_status(d) {
+            if st == stratum && off.abs() < max_offset {
+                return Ok(off);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    Err(format!(
+        "our ntpd did not reach stratum {stratum} within {max_offset} s in {timeout:?}; last {:?}\n{}",
+        our_status(d),
+        d.logs()
+    ))
+}
+
 /// What a server said to a plain mode 3 query.
 #[derive(Clone, Copy, Debug)]
 pub struct Reply {
