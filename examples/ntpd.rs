@@ -76,8 +76,8 @@ fn parse_args() -> Opts {
                 o.config = Some(a.value::<String>(&arg).into());
                 o.check_only = true;
             }
-            "-g" => o.overrides.allow_big_first_step = true,
-            "-x" => o.overrides.slew_only = true,
+            "-g" => o.overrides.start.allow_first_big_step = true,
+            "-x" => o.overrides.start.never_step = true,
             "-q" => o.once = true,
             "-n" => {} // always in the foreground
             "--port" | "-p" => o.port = a.value(&arg),
@@ -444,7 +444,7 @@ fn main() {
         match host::drift::read(p) {
             Ok(Some(f)) => {
                 log::info!("drift file {}: {f} ppm", p.display());
-                o.overrides.saved_frequency = Some(f);
+                o.overrides.start.saved_frequency = Some(f);
             }
             Ok(None) => log::info!("drift file {} not there yet", p.display()),
             Err(e) => log::warn!("drift file: {e}"),

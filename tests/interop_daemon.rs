@@ -194,22 +194,28 @@ fn peers_clients_accept_ours() {
         .wait_synced(Duration::from_secs(10))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.stratum, 2);
-    if let Some(mut q) = support::chronyd_path().and_then(|p| support::no_sys_time(&p)) {
-        q.args([
-            "-x",
-            "-u",
-            "root",
-            "-Q",
-            "-t",
-            "10",
-            "server 127.0.0.1 port 123 iburst maxsamples 4",
-        ]);
-        let (ok, out) = run(q, Duration::from_secs(15));
-        assert!(
-            ok && out.contains("System clock wrong by"),
-            "chronyd -Q vs ours: {out}\n{}",
-            ours.logs()
-        );
+    if let Some(chronyd) = support::chronyd_path() {
+        // One retry: a -Q run has been seen (once, on a loaded machine) to time out with no
+        // request reaching us.
+        let mut last = String::new();
+        let accepted = (0..2).any(|_| {
+            let Some(mut q) = support::no_sys_time(&chronyd) else {
+                return false;
+            };
+            q.args([
+                "-x",
+                "-u",
+                "root",
+                "-Q",
+                "-t",
+                "10",
+                "server 127.0.0.1 port 123 iburst maxsamples 4",
+            ]);
+            let (ok, out) = run(q, Duration::from_secs(15));
+            last = out;
+            ok && last.contains("System clock wrong by")
+        });
+        assert!(accepted, "chronyd -Q vs ours: {last}\n{}", ours.logs());
     }
     if let Some(ntpdig) = support::which("ntpdig") {
         for host in ["127.0.0.1", "::1"] {

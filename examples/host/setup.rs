@@ -1,37 +1,29 @@
-//! Builds the core ([`Ntp`]) from a parsed ntp.conf: system settings, keys, restrictions,
-//! associations and reference clocks.
-//!
-//! Almost nothing here is host-specific (only reading the keys file and resolving host names):
-//! a second adapter (firmware with a config blob) would need the same mapping, so it is a
-//! candidate to move into `src/` (e.g. `system::from_config`).
+//! Builds the core ([`Ntp`]) for the daemon: `Ntp::from_config` (in `src/system`) does the
+//! ntp.conf mapping; here only what is host-specific: the keys file is read, host names go to
+//! the system resolver, and command-line associations with explicit ports are added.
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
-use sundial::association::{AssociationConfig, AssociationMode, PollConfig};
+use sundial::association::{AssociationConfig, PollConfig};
 use sundial::auth::KeyId;
-use sundial::config::{Address, AddressFamily, AssociationFlags, AssociationKind, DefaultConfig};
-use sundial::refclock::Refclock;
+use sundial::config::{AddressFamily, DefaultConfig, HostName};
 use sundial::select::CandidateFlags;
-use sundial::system::{Ntp, SystemConfig};
-use sundial::time::{Frequency, NtpTime};
+use sundial::system::{Ntp, StartOptions};
+use sundial::time::{NtpTime, PollInterval};
 
 /// The core as the daemon holds it: up to 16 associations and 16 keys.
 pub type Core = Ntp<16, 16>;
 
-/// Command-line settings that change how the configuration is applied.
+/// Command-line settings beyond the config file.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// `-g`: allow the first step, however big.
-    pub allow_big_first_step: bool,
-    /// `-x`: never step (slew only, as far as the discipline allows).
-    pub slew_only: bool,
-    /// Drift file value read at start (ppm).
-    pub saved_frequency: Option<Frequency>,
-    /// Extra client associations from the command line, with their ports (`--server`).
+    /// `-g`, `-x` and the drift value.
+    pub start: StartOptions,
+    /// Extra client associations with their ports (`--server ADDR:PORT`).
     pub servers: Vec<SocketAddr>,
-    /// Extra symmetric active associations (`--peer`).
+    /// Extra symmetric active associations (`--peer ADDR:PORT`).
     pub peers: Vec<SocketAddr>,
-    /// Key for the command-line associations.
+    /// Key for the command-line associations (also trusted).
     pub key: Option<u32>,
     /// minpoll / maxpoll (log2 s) for the command-line associations.
     pub minpoll: Option<i8>,
@@ -39,84 +31,20 @@ pub struct Overrides {
     pub maxpoll: Option<i8>,
 }
 
-/// The system settings the config asks for.
-pub fn system_config(conf: &DefaultConfig, o: &Overrides) -> SystemConfig {
-    let mut s = SystemConfig::default();
-    if let Some(p) = conf.precision {
-        s.precision = p;
-    }
-    let tos = &conf.tos;
-    if let Some(v) = tos.minsane {
-        s.select.minsane = v;
-    }
-    if let Some(v) = tos.minclock {
-        s.select.minclock = v;
-    }
-    if let Some(v) = tos.maxclock {
-        s.select.maxclock = v;
-    }
-    if let Some(v) = tos.mindist {
-        s.select.mindist = v;
-    }
-    if let Some(v) = tos.maxdist {
-        s.select.maxdist = v;
-    }
-    let t = &conf.tinker;
-    if let Some(v) = t.step {
-        s.discipline.step_threshold = (v.to_bits() > 0).then_some(v);
-    }
-    if let Some(v) = t.panic {
-        s.discipline.panic_threshold = (v.to_bits() > 0).then_some(v);
-    }
-    if let Some(v) = t.stepout {
-        s.discipline.stepout = v;
-    }
-    if o.allow_big_first_step {
-        s.discipline.allow_first_big_step = true;
-    }
-    if o.slew_only {
-        s.discipline.step_threshold = None;
-    }
-    s.saved_frequency = o.saved_frequency.or(t.freq);
-    s.control_key = conf.control_key;
-    s.broadcast_client = conf.broadcast_client.unwrap_or(false);
-    s.broadcast_delay = conf.broadcast_delay;
-    s
+fn resolve(name: &HostName, family: Option<AddressFamily>) -> Option<IpAddr> {
+    (name.as_str(), 123)
+        .to_socket_addrs()
+        .ok()?
+        .map(|sa| sa.ip())
+        .find(|ip| match family {
+            Some(AddressFamily::V4) => ip.is_ipv4(),
+            Some(AddressFamily::V6) => ip.is_ipv6(),
+            None => true,
+        })
 }
 
-fn resolve(addr: &Address, family: Option<AddressFamily>) -> Result<IpAddr, String> {
-    match addr {
-        Address::Ip(ip) => Ok(*ip),
-        Address::Host(name) => (name.as_str(), 123)
-            .to_socket_addrs()
-            .map_err(|e| format!("{name}: {e}"))?
-            .map(|sa| sa.ip())
-            .find(|ip| match family {
-                Some(AddressFamily::V4) => ip.is_ipv4(),
-                Some(AddressFamily::V6) => ip.is_ipv6(),
-                None => true,
-            })
-            .ok_or_else(|| format!("{name}: no address")),
-        Address::Refclock(id) => Err(format!("reference clock {id:?} is not a network address")),
-    }
-}
-
-fn candidate_flags(f: AssociationFlags) -> CandidateFlags {
-    let mut c = CandidateFlags::empty();
-    if f.contains(AssociationFlags::PREFER) {
-        c |= CandidateFlags::PREFER;
-    }
-    if f.contains(AssociationFlags::NOSELECT) {
-        c |= CandidateFlags::NOSELECT;
-    }
-    if f.contains(AssociationFlags::TRUE) {
-        c |= CandidateFlags::TRUE;
-    }
-    c
-}
-
-/// Builds the core at local time `now`: keys (`keys_text` is the keys file, if any), restrict
-/// list, associations and local reference clocks. Returns the core and warnings.
+/// Builds the core at local time `now` from `conf` and the keys file text; returns the core
+/// and warnings to log.
 pub fn build(
     conf: &DefaultConfig,
     keys_text: Option<&str>,
@@ -125,83 +53,36 @@ pub fn build(
     seed: [u8; 16],
 ) -> Result<(Core, Vec<String>), String> {
     let mut warnings = Vec::new();
-    let mut ntp = Core::new(system_config(conf, o), now, seed);
-    if let Some(text) = keys_text {
-        let parsed =
-            sundial::config::parse_keys::<16>(text).map_err(|e| format!("keys file: {e}"))?;
-        for w in parsed.warnings.as_slice().iter() {
-            warnings.push(format!("keys file: {w}"));
+    let keys = match keys_text {
+        Some(text) => {
+            let parsed =
+                sundial::config::parse_keys::<16>(text).map_err(|e| format!("keys file: {e}"))?;
+            for w in parsed.warnings.as_slice() {
+                warnings.push(format!("keys file: {w}"));
+            }
+            Some(parsed.keys)
         }
-        for (key, _) in parsed.keys.iter() {
-            let trusted =
-                conf.trusted_keys.contains(&key.id()) || o.key.map(KeyId) == Some(key.id());
-            ntp.keys_mut()
-                .insert(key.clone(), trusted)
-                .map_err(|_| "too many keys".to_string())?;
-        }
+        None => None,
+    };
+    let (mut ntp, report) = Core::from_config(conf, keys.as_ref(), o.start, now, seed, resolve)
+        .map_err(|e| e.to_string())?;
+    for name in &report.unresolved {
+        warnings.push(format!("{name}: could not resolve; association left out"));
     }
-    let (list, source) = sundial::access::RestrictList::from_config(&conf.restrictions)
-        .map_err(|e| format!("restrict: {e:?}"))?;
-    ntp.access_mut().restrict = list;
-    let add =
-        |ntp: &mut Core, cfg: AssociationConfig, flags: CandidateFlags| -> Result<(), String> {
-            if let Some(src) = source {
-                let host_prefix = if cfg.remote.is_ipv4() { 32 } else { 128 };
-                let _ = ntp
-                    .access_mut()
-                    .restrict
-                    .add_prefix(cfg.remote.ip(), host_prefix, src);
-            }
-            ntp.add_association(cfg, flags, now)
-                .map(drop)
-                .map_err(|e| format!("association {}: {e:?}", cfg.remote))
-        };
-    for a in conf.associations.iter() {
-        if let Address::Refclock(id) = a.address {
-            let fudge: sundial::refclock::Fudge =
-                conf.fudge(id).map(Into::into).unwrap_or_default();
-            match Refclock::new(id, a.options.mode.unwrap_or(0), fudge) {
-                Ok(driver) if driver.serial_settings().is_none() && driver.pps_edge().is_none() => {
-                    ntp.add_refclock(driver, None, candidate_flags(a.options.flags), now)
-                        .map_err(|e| format!("refclock {id:?}: {e:?}"))?;
-                }
-                Ok(_) => warnings.push(format!(
-                    "refclock {}: needs a device; not supported by this daemon",
-                    a.address
-                )),
-                Err(e) => warnings.push(format!("refclock {}: {e:?}", a.address)),
-            }
-            continue;
-        }
-        let ip = match resolve(&a.address, a.family) {
-            Ok(ip) => ip,
-            Err(e) => {
-                warnings.push(e);
-                continue;
-            }
-        };
-        let remote = SocketAddr::new(ip, 123);
-        let mut cfg = match a.kind {
-            AssociationKind::Server | AssociationKind::Pool => AssociationConfig::client(remote),
-            AssociationKind::Peer => AssociationConfig::symmetric_active(remote),
-            AssociationKind::Broadcast => AssociationConfig::broadcast_server(remote),
-        };
-        let opts = &a.options;
-        cfg.version = opts.version.unwrap_or(4);
-        cfg.key = opts.key;
-        let mut poll = PollConfig::DEFAULT;
-        if let Some(p) = opts.minpoll {
-            poll.minpoll = p;
-        }
-        if let Some(p) = opts.maxpoll {
-            poll.maxpoll = p;
-        }
-        poll.burst = opts.flags.contains(AssociationFlags::BURST);
-        poll.iburst = opts.flags.contains(AssociationFlags::IBURST);
-        cfg.poll = poll;
-        cfg.interleaved =
-            opts.flags.contains(AssociationFlags::XLEAVE) && cfg.mode == AssociationMode::Client;
-        add(&mut ntp, cfg, candidate_flags(opts.flags))?;
+    if report.orphan_ignored {
+        warnings.push("tos orphan is not implemented; use the local clock driver".into());
+    }
+    if report.tinker_ignored {
+        warnings.push("tinker allan/huffpuff/dispersion are not used".into());
+    }
+    if report.kernel_discipline {
+        warnings.push(
+            "enable kernel: the kernel PLL is not used; this daemon disciplines the clock itself"
+                .into(),
+        );
+    }
+    if let Some(id) = o.key {
+        ntp.keys_mut().set_trusted(KeyId(id), true);
     }
     let cli = o
         .servers
@@ -218,13 +99,14 @@ pub fn build(
         let mut poll = PollConfig::DEFAULT;
         poll.iburst = true;
         if let Some(p) = o.minpoll {
-            poll.minpoll = sundial::time::PollInterval::from_log2(p);
+            poll.minpoll = PollInterval::from_log2(p);
         }
         if let Some(p) = o.maxpoll {
-            poll.maxpoll = sundial::time::PollInterval::from_log2(p);
+            poll.maxpoll = PollInterval::from_log2(p);
         }
         cfg.poll = poll;
-        add(&mut ntp, cfg, CandidateFlags::empty())?;
+        ntp.add_association(cfg, CandidateFlags::empty(), now)
+            .map_err(|e| format!("association {addr}: {e:?}"))?;
     }
     Ok((ntp, warnings))
 }
