@@ -5,6 +5,7 @@
 
 use core::net::SocketAddr;
 
+use proptest::prelude::*;
 use sundial::auth::KeyTable;
 use sundial::control::{
     ControlContext, ControlPolicy, ControlReply, ControlRequest, EventLog, MAX_REPLY_LEN,
@@ -93,16 +94,20 @@ fn dispatch(
     }
 }
 
-#[test]
-fn bytes_sent_never_exceed_bytes_received() {
-    let sys = SystemVariables {
+fn system() -> SystemVariables {
+    SystemVariables {
         leap: LeapIndicator::NoWarning,
         stratum: 2,
         peer: 1,
         processor: "x86_64",
         system: "Linux/6.1.0-something-long",
         ..SystemVariables::UNSYNCHRONIZED
-    };
+    }
+}
+
+#[test]
+fn bytes_sent_never_exceed_bytes_received() {
+    let sys = system();
     let peers: Vec<PeerVariables<'static>> = (1..=40).map(peer).collect();
     let ctx = ControlContext {
         system: &sys,
@@ -156,4 +161,23 @@ fn bytes_sent_never_exceed_bytes_received() {
         sent <= received,
         "{sent} bytes sent for {received} received"
     );
+}
+
+proptest! {
+    /// Arbitrary datagrams (half of them forced to mode 6) never panic the
+    /// server or the responder and never get more bytes back than they had.
+    #[test]
+    fn random_datagrams_never_amplify(mut bytes in proptest::collection::vec(any::<u8>(), 0..600), control: bool) {
+        if control {
+            if let Some(b) = bytes.first_mut() {
+                *b = (*b & 0xf8) | 6;
+            }
+        }
+        let sys = system();
+        let peers: Vec<PeerVariables<'static>> = (1..=20).map(peer).collect();
+        let ctx = ControlContext { system: &sys, peers: &peers[..], now: NtpTime::from_parts(0xeeac_0002, 0), control_key: None };
+        let mut server = Server::<8>::new();
+        let sent = dispatch(&mut server, &ctx, &bytes);
+        prop_assert!(sent <= bytes.len());
+    }
 }

@@ -4,9 +4,10 @@
 
 use core::net::SocketAddr;
 
+use sundial::auth::{Algorithm, Key, KeyId};
 use sundial::control::{
-    ClockSource, ControlContext, ControlPolicy, ControlReply, ControlRequest, EventLog,
-    MAX_REPLY_LEN, PeerSelection, PeerStatus, PeerVariables, RequestError,
+    ClockSource, ClockVariables, ControlContext, ControlPolicy, ControlReply, ControlRequest,
+    EventLog, MAX_REPLY_LEN, PeerSelection, PeerSource, PeerStatus, PeerVariables, RequestError,
 };
 use sundial::server::SystemVariables;
 use sundial::wire::{ControlRepr, LeapIndicator, Opcode, RefId};
@@ -266,10 +267,22 @@ fn noquery_and_non_requests_get_silence() {
         ControlRequest::parse(&hex("d68200010000000000000000"), None),
         Err(RequestError::NotARequest)
     );
-    assert!(matches!(
-        ControlRequest::parse(&hex("d602"), None),
-        Err(RequestError::Malformed(_))
-    ));
+    // Found by fuzzing: a datagram shorter than the header is never padded
+    // into one (even an error reply would then amplify it).
+    for short in [
+        "d602",
+        "de0900000000000000",
+        "de000000000000000000",
+        "d602000100000000000000",
+    ] {
+        assert!(
+            matches!(
+                ControlRequest::parse(&hex(short), None),
+                Err(RequestError::Malformed(_))
+            ),
+            "{short}"
+        );
+    }
 }
 
 #[test]
@@ -334,4 +347,137 @@ fn peers_source_addresses_v6() {
         reassemble(&frags),
         "srcadr=2001:db8::1, refid=192.0.2.1\r\n"
     );
+}
+
+/// One refclock association (the c4 peer) with driver variables.
+struct WithClock(PeerVariables<'static>);
+
+impl PeerSource for WithClock {
+    fn peer_count(&self) -> usize {
+        1
+    }
+    fn peer(&self, index: usize) -> Option<PeerVariables<'_>> {
+        (index == 0).then_some(self.0)
+    }
+    fn clock(&self, index: usize) -> Option<ClockVariables<'_>> {
+        (index == 0).then_some(ClockVariables {
+            driver_type: 20,
+            timecode: "$GPRMC,113919,A,4807.038,N,01131.000,E,0.0,0.0,211126,,,A*6C",
+            polls: 12,
+            no_reply: 1,
+            bad_format: 0,
+            bad_data: 2,
+            fudge_time1: NtpDuration::from_micros(-1_500),
+            fudge_time2: NtpDuration::ZERO,
+            stratum: 0,
+            refid: RefId::from_bytes(*b"GPS\0"),
+            flags: 0,
+            device: "NMEA GPS",
+        })
+    }
+}
+
+#[test]
+fn readclock_lists_driver_variables() {
+    let sys = c1_system();
+    let peers = WithClock(c4_peer());
+    let ctx = ControlContext {
+        system: &sys,
+        peers: &peers,
+        now: C1_NOW,
+        control_key: None,
+    };
+    let mut buf = [0u8; MAX_REPLY_LEN];
+    // Association 0 = the system peer (17767), which is a clock.
+    for req in ["d60400070000000000000000", "d60400070000456700000000"] {
+        let req = ControlRequest::parse(&hex(req), None).unwrap();
+        let mut reply = ControlReply::new(req, OPEN).unwrap();
+        let n = reply.next_fragment(&ctx, &mut buf).unwrap();
+        let r = ControlRepr::parse(&buf[..n]).unwrap();
+        assert!(!r.error && !r.more);
+        let text = std::str::from_utf8(r.data).unwrap();
+        assert!(
+            text.starts_with("type=20,\r\ntimecode=\"$GPRMC?113919?A?"),
+            "{text}"
+        );
+        assert!(
+            text.contains("poll=12, noreply=1, badformat=0, baddata=2, fudgetime1=-1.500,\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("refid=GPS, flags=0x0, device=\"NMEA GPS\"\r\n"),
+            "{text}"
+        );
+        assert!(reply.next_fragment(&ctx, &mut buf).is_none());
+    }
+    // A peer that is not a clock: bad association.
+    let ctx = ControlContext {
+        system: &sys,
+        peers: &[c4_peer()][..],
+        now: C1_NOW,
+        control_key: None,
+    };
+    let req = ControlRequest::parse(&hex("d60400070000456700000000"), None).unwrap();
+    let n = ControlReply::new(req, OPEN)
+        .unwrap()
+        .next_fragment(&ctx, &mut buf)
+        .unwrap();
+    let r = ControlRepr::parse(&buf[..n]).unwrap();
+    assert!(r.error);
+    assert_eq!(r.status >> 8, 4);
+}
+
+#[test]
+fn controlkey_authenticated_requests_get_signed_replies() {
+    let key1 = Key::new(KeyId(1), Algorithm::Md5, b"secret").unwrap();
+    let key2 = Key::new(KeyId(2), Algorithm::Sha1, b"01234567890123456789").unwrap();
+    // READVAR assoc 0, no data: header padded to 8 bytes, then key ID + digest.
+    let mut req = [0u8; 64];
+    req[..12].copy_from_slice(&hex("d60200080000000000000000"));
+    let n = key1.sign(&mut req, 16).unwrap();
+    let signed = &req[..n];
+    assert_eq!(n, 36);
+
+    let parsed = ControlRequest::parse(signed, Some(&key1)).unwrap();
+    assert_eq!(parsed.key, Some(KeyId(1)));
+    // Not the control key, or no control key: silence.
+    assert_eq!(
+        ControlRequest::parse(signed, Some(&key2)),
+        Err(RequestError::BadAuthentication)
+    );
+    assert_eq!(
+        ControlRequest::parse(signed, None),
+        Err(RequestError::BadAuthentication)
+    );
+    let mut tampered = signed.to_vec();
+    tampered[20] ^= 0x80;
+    assert_eq!(
+        ControlRequest::parse(&tampered, Some(&key1)),
+        Err(RequestError::BadAuthentication)
+    );
+
+    // Authenticated: the full reply although the policy allows no amplification,
+    // every fragment signed with the control key over header + data + padding.
+    let sys = c1_system();
+    let ctx = ControlContext {
+        system: &sys,
+        peers: &[c4_peer()][..],
+        now: C1_NOW,
+        control_key: Some(&key1),
+    };
+    let closed = ControlPolicy {
+        noquery: false,
+        may_amplify: false,
+    };
+    let mut reply = ControlReply::new(parsed, closed).unwrap();
+    let mut buf = [0u8; MAX_REPLY_LEN];
+    let n = reply.next_fragment(&ctx, &mut buf).unwrap();
+    assert!(reply.next_fragment(&ctx, &mut buf[..]).is_none());
+    let r = ControlRepr::parse(&buf[..n]).unwrap();
+    assert!(!r.error);
+    assert_eq!(r.data.len(), 357);
+    let mac = r.mac.expect("signed reply");
+    assert_eq!(mac.key_id, 1);
+    assert_eq!(r.mac_offset() % 8, 0);
+    assert!(key1.verify(&buf[..r.mac_offset()], mac.digest));
 }

@@ -66,7 +66,9 @@ impl ControlRequest {
             Err(e) => {
                 // Retry once with zero padding appended, if it fits one fragment.
                 let n = bytes.len();
-                let fits = n % 4 != 0 && n.saturating_add(3) & !3 <= padded.len();
+                // Never for less than a header: even an error reply would
+                // then be larger than the request.
+                let fits = n > CONTROL_HEADER_LEN && n % 4 != 0 && (n + 3) & !3 <= padded.len();
                 let Some(dst) = padded.get_mut(..n).filter(|_| fits) else {
                     return Err(RequestError::Malformed(e));
                 };

@@ -7,7 +7,7 @@
 //! the MAC. Unauthenticated packets are exactly 48 bytes, never more than
 //! the request.
 
-use crate::auth::Key;
+use crate::auth::{Key, KeyId};
 use crate::server::SystemVariables;
 use crate::server::request::ClientRequest;
 use crate::server::system_variables::STRATUM_UNSYNCHRONIZED;
@@ -30,6 +30,9 @@ pub struct BuiltPacket {
     /// The receive timestamp in the packet (0 for broadcasts): the key for
     /// reporting the precise transmit time to the interleave table.
     pub receive: NtpTimestamp,
+    /// The key the packet is signed with (pass that key to
+    /// [`stamp_transmit`]), `None` if unsigned.
+    pub key: Option<KeyId>,
 }
 
 /// Dispersion growth rate PHI, 15 ppm (RFC 5905).
@@ -125,6 +128,7 @@ pub fn build_reply(
         len,
         stamp_at_send: previous_transmit.is_none(),
         receive,
+        key: key.map(Key::id),
     })
 }
 
@@ -155,6 +159,7 @@ pub fn build_kod(req: &ClientRequest, code: KissCode, out: &mut [u8]) -> Option<
         len,
         stamp_at_send: false,
         receive: t,
+        key: None,
     })
 }
 
@@ -174,6 +179,7 @@ pub fn build_broadcast(
         len,
         stamp_at_send: true,
         receive: NtpTimestamp::ZERO,
+        key: key.map(Key::id),
     })
 }
 
