@@ -463,11 +463,11 @@ mod props {
         fn limiter_never_panics_and_stays_bounded(
             ops in prop::collection::vec((any::<u8>(), any::<i64>(), any::<bool>()), 0..300),
             avg in any::<u8>(), min in any::<u16>(), burst in any::<u8>(),
-            stale in any::<u32>(), kps in any::<u16>(), ops_ps in any::<u16>(),
+            stale in any::<u32>(), kps in any::<u16>(), ops_ps in any::<u16>(), v6p in any::<u8>(),
         ) {
             let params = RateParams {
                 average_log2: avg, minimum: min, burst, stale_after: stale,
-                kod_per_second: kps, overflow_per_second: ops_ps,
+                kod_per_second: kps, overflow_per_second: ops_ps, ipv6_prefix: v6p,
             };
             let mut l = RateLimiter::<16>::new(params, 99);
             for (who, when, kod) in ops {

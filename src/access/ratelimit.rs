@@ -44,7 +44,7 @@ use core::net::IpAddr;
 
 use crate::time::NtpTime;
 
-use super::restrict::ip_key;
+use super::restrict::{ip_key, prefix_mask};
 
 /// Ways per set.
 const WAYS: usize = 8;
@@ -78,6 +78,10 @@ pub struct RateParams {
     /// Requests per second served, all together, for clients the table had no
     /// room to record (default 1000).
     pub overflow_per_second: u16,
+    /// IPv6 clients are counted per prefix of this many bits (default 128:
+    /// per address, as ntpd; 64 makes a host that rotates through its /64
+    /// count as one client).
+    pub ipv6_prefix: u8,
 }
 
 impl RateParams {
@@ -89,6 +93,7 @@ impl RateParams {
         stale_after: 2048,
         kod_per_second: 1,
         overflow_per_second: 1000,
+        ipv6_prefix: 128,
     };
 }
 
@@ -253,7 +258,13 @@ impl<const N: usize> RateLimiter<N> {
     fn hash(&self, ip: IpAddr) -> u64 {
         use core::hash::{Hash, Hasher};
         let mut h = core::hash::SipHasher::new_with_keys(self.k0, self.k1);
-        ip_key(ip).hash(&mut h);
+        let (v6, value) = ip_key(ip);
+        let value = if v6 {
+            value & prefix_mask(true, self.params.ipv6_prefix.min(128)).unwrap_or(u128::MAX)
+        } else {
+            value
+        };
+        (v6, value).hash(&mut h);
         h.finish()
     }
 
@@ -409,6 +420,24 @@ mod tests {
         // Capacity is one second's worth.
         assert!(b.take(10_000, 1));
         assert!(!b.take(10_000, 1));
+    }
+
+    #[test]
+    fn ipv6_prefix_aggregates() {
+        let now = NtpTime::from_parts(4_000_000_000, 0);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2::2".parse().unwrap();
+        let mut per_host = RateLimiter::<64>::new(RateParams::DEFAULT, 1);
+        assert_eq!(per_host.check(a, now, false), RateDecision::Accept);
+        assert_eq!(per_host.check(b, now, false), RateDecision::Accept);
+        let params = RateParams {
+            ipv6_prefix: 64,
+            ..RateParams::DEFAULT
+        };
+        let mut per_net = RateLimiter::<64>::new(params, 1);
+        assert_eq!(per_net.check(a, now, false), RateDecision::Accept);
+        assert_eq!(per_net.check(b, now, false), RateDecision::Limited);
+        assert!(per_net.is_recorded(b));
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub(crate) fn ip_key(ip: IpAddr) -> (bool, u128) {
     }
 }
 
-fn prefix_mask(v6: bool, len: u8) -> Result<u128, RestrictError> {
+pub(crate) fn prefix_mask(v6: bool, len: u8) -> Result<u128, RestrictError> {
     let bits = if v6 { 128u32 } else { 32 };
     let len = u32::from(len);
     if len > bits {
