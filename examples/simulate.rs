@@ -6,13 +6,15 @@
 //! ```
 //! Scenarios: lan, wan, wan-wander, wan-asym, falseticker, outage, server-step, leap.
 //! `--poll N` fixes minpoll = maxpoll = N; `default` is minpoll 6, maxpoll 10
-//! (iburst in both). With `--json`, one line of JSON per client.
+//! (iburst in both). With `--json`, one line of JSON per client. The whole
+//! core (`Ntp`) runs each client; `--pieces` runs the simulator's own wiring
+//! of associations, selection and discipline instead (for comparison).
 
 use std::process::ExitCode;
 
 use sundial::sim::plot::offset_svg;
 use sundial::sim::scenario::NAMES;
-use sundial::sim::{RunOptions, Scenario, Summary, run_client};
+use sundial::sim::{RunOptions, Scenario, SimClient, Summary, run_client, run_system_client};
 
 struct Args {
     scenario: String,
@@ -23,6 +25,7 @@ struct Args {
     seed: u64,
     json: bool,
     plot: Option<String>,
+    pieces: bool,
 }
 
 fn usage() -> String {
@@ -42,6 +45,7 @@ fn parse() -> Result<Args, String> {
         seed: 1,
         json: false,
         plot: None,
+        pieces: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -70,6 +74,8 @@ fn parse() -> Result<Args, String> {
             "--seed" => args.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
             "--json" => args.json = true,
             "--plot" => args.plot = Some(value("--plot")?),
+            // Drive the core's pieces wired by the simulator instead of `Ntp`.
+            "--pieces" => args.pieces = true,
             "-h" | "--help" => return Err(usage()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
@@ -124,8 +130,13 @@ fn main() -> ExitCode {
         );
     }
     for client in 0..args.clients {
-        let run = run_client(&scenario, &opts, client);
-        let s = run.summary;
+        let (s, trace, log) = if args.pieces {
+            let run = run_client(&scenario, &opts, client);
+            (run.summary, run.metrics.trace, run.node.log().to_vec())
+        } else {
+            let run = run_system_client(&scenario, &opts, client);
+            (run.summary, run.metrics.trace, run.node.log().to_vec())
+        };
         if args.json {
             println!("{}", s.to_json(client as usize));
         } else {
@@ -141,17 +152,18 @@ fn main() -> ExitCode {
                 s.mean_poll_s,
                 s.packets
             );
-            if std::env::var("SIM_PEERS").is_ok() {
-                for (t, p, tallies) in run.node.peer_changes.iter().take(40) {
-                    println!("         peer {t:.1} {p:?} {tallies:?}");
-                }
-            }
-            for (tau, line) in run.node.log.iter().take(20) {
+            let interesting = |l: &str| {
+                l.contains("step")
+                    || l.contains("leap")
+                    || l.contains("panic")
+                    || l.contains("appears")
+            };
+            for (tau, line) in log.iter().filter(|(_, l)| interesting(l)).take(20) {
                 println!("         {tau:>9.1} s  {line}");
             }
         }
         summaries.push(s);
-        traces.push(run.metrics.trace);
+        traces.push(trace);
     }
     if !args.json && !summaries.is_empty() {
         let n = summaries.len() as f64;

@@ -11,7 +11,10 @@
 //! - [`server`]: servers answering real NTP packets (perfect, falseticker,
 //!   stepping, dying);
 //! - [`scenario`]: the named worlds of issue 5;
-//! - [`node`]: a client host wiring the core pieces together;
+//! - [`system_node`]: a client host running the whole core (`Ntp`) through
+//!   its sans-IO API — what `simulate` measures by default;
+//! - [`node`]: a client host wiring the core pieces together by hand;
+//! - [`client`]: the trait the event loop drives both through;
 //! - [`world`]: the event loop;
 //! - [`metrics`] and [`plot`]: numbers and an SVG.
 //!
@@ -21,6 +24,7 @@
 //! println!("{}", run.summary.to_json(0));
 //! ```
 
+pub mod client;
 pub mod metrics;
 pub mod network;
 pub mod node;
@@ -29,8 +33,10 @@ pub mod plot;
 pub mod rng;
 pub mod scenario;
 pub mod server;
+pub mod system_node;
 pub mod world;
 
+pub use client::SimClient;
 pub use metrics::{Metrics, Summary};
 pub use scenario::{Leap, Scenario};
-pub use world::{ClientRun, RunOptions, run_client};
+pub use world::{ClientRun, RunOptions, run_client, run_system_client, run_with};

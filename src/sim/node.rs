@@ -11,6 +11,7 @@ use crate::association::{Association, AssociationConfig, PollConfig, SystemSnaps
 use crate::auth::KeyTable;
 use crate::discipline::{Discipline, DisciplineConfig, Measurement};
 use crate::select::{Candidate, CandidateFlags, SelectParams, Selector, Tally};
+use crate::sim::client::SimClient;
 use crate::sim::oscillator::Oscillator;
 use crate::sim::rng::Rng;
 use crate::sim::server::{from_ntp_time, to_ntp_time};
@@ -291,5 +292,39 @@ impl Node {
     /// The last offset estimate of the discipline.
     pub fn last_offset(&self) -> NtpDuration {
         self.discipline.offset()
+    }
+}
+
+impl SimClient for Node {
+    fn osc(&self) -> &Oscillator {
+        &self.osc
+    }
+
+    fn osc_mut(&mut self) -> &mut Oscillator {
+        &mut self.osc
+    }
+
+    fn next_wake(&self) -> NtpTime {
+        Node::next_wake(self)
+    }
+
+    fn on_timer(&mut self, tau: f64) -> Vec<(usize, Vec<u8>)> {
+        Node::on_timer(self, tau)
+    }
+
+    fn on_reply(&mut self, tau: f64, server: usize, bytes: &[u8]) {
+        Node::on_reply(self, tau, server, bytes)
+    }
+
+    fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    fn mean_poll(&self) -> f64 {
+        Node::mean_poll(self)
+    }
+
+    fn log(&self) -> &[(f64, String)] {
+        &self.log
     }
 }

@@ -5,12 +5,14 @@
 
 use crate::association::PollConfig;
 use crate::discipline::DisciplineConfig;
+use crate::sim::client::SimClient;
 use crate::sim::metrics::{Metrics, Summary};
 use crate::sim::node::Node;
 use crate::sim::oscillator::Oscillator;
 use crate::sim::rng::Rng;
 use crate::sim::scenario::Scenario;
 use crate::sim::server::from_ntp_time;
+use crate::sim::system_node::SystemNode;
 use crate::time::PollInterval;
 use std::prelude::rust_2024::*;
 
@@ -45,14 +47,13 @@ impl Default for RunOptions {
 }
 
 /// What a client run produced.
-#[derive(Debug)]
-pub struct ClientRun {
+pub struct ClientRun<C = Node> {
     /// The metrics summary.
     pub summary: Summary,
     /// The raw metrics (trace for plots).
     pub metrics: Metrics,
     /// The node at the end (for tests: tallies, discipline, log).
-    pub node: Node,
+    pub node: C,
 }
 
 struct Flight {
@@ -62,8 +63,30 @@ struct Flight {
     bytes: Vec<u8>,
 }
 
-/// Runs client number `client` of `scenario`.
-pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> ClientRun {
+/// Runs client number `client` of `scenario` on the core's pieces wired by
+/// the simulator ([`Node`]).
+pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> ClientRun<Node> {
+    run_with(scenario, opts, client, Node::new)
+}
+
+/// Runs client number `client` of `scenario` on the whole core, the `Ntp`
+/// value ([`SystemNode`]).
+pub fn run_system_client(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    client: u64,
+) -> ClientRun<SystemNode> {
+    run_with(scenario, opts, client, SystemNode::new)
+}
+
+/// Runs client number `client` of `scenario` on the node `make` builds
+/// from (clock, server count, poll settings, discipline settings, seed).
+pub fn run_with<C: SimClient>(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    client: u64,
+    make: impl FnOnce(Oscillator, usize, PollConfig, DisciplineConfig, u64) -> C,
+) -> ClientRun<C> {
     let duration = opts.duration.unwrap_or(scenario.duration);
     let warmup = opts.warmup.unwrap_or(scenario.warmup);
     let mut rng = Rng::new(opts.seed, client.wrapping_mul(2).wrapping_add(1));
@@ -88,7 +111,7 @@ pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> Client
         scenario.walk,
         scenario.start_ntp,
     );
-    let mut node = Node::new(
+    let mut node = make(
         osc,
         scenario.servers.len(),
         poll,
@@ -105,8 +128,8 @@ pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> Client
 
     loop {
         let wake_local = from_ntp_time(node.next_wake());
-        let rate = 1.0 + node.osc.frequency_error();
-        let wake = tau + ((wake_local - node.osc.local_ntp()) / rate).max(1e-6);
+        let rate = 1.0 + node.osc().frequency_error();
+        let wake = tau + ((wake_local - node.osc().local_ntp()) / rate).max(1e-6);
         let (fi, flight_at) = flights.iter().enumerate().map(|(i, f)| (i, f.arrive)).fold(
             (usize::MAX, f64::INFINITY),
             |acc, x| {
@@ -117,9 +140,9 @@ pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> Client
         if t > duration {
             break;
         }
-        node.osc.advance(t, &mut rng);
+        node.osc_mut().advance(t, &mut rng);
         tau = t;
-        let offset = node.osc.phase() + f64::from(scenario.leap.inserted(tau));
+        let offset = node.osc().phase() + f64::from(scenario.leap.inserted(tau));
         metrics.observe(tau, offset);
         if t == flight_at {
             let f = flights.swap_remove(fi);
@@ -141,7 +164,7 @@ pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> Client
                 node.on_reply(tau, f.server, &f.bytes);
             }
         } else if t == next_second {
-            let continuous = node.osc.phase() - node.osc.jumps();
+            let continuous = node.osc().phase() - node.osc().jumps();
             metrics.second(tau, offset, continuous - last_continuous);
             last_continuous = continuous;
             next_second += 1.0;
@@ -160,7 +183,7 @@ pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> Client
             }
         }
     }
-    let summary = metrics.summary(node.packets, node.mean_poll());
+    let summary = metrics.summary(node.packets(), node.mean_poll());
     ClientRun {
         summary,
         metrics,
