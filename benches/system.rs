@@ -23,7 +23,7 @@ fn synchronized_server() -> (Ntp<4, 4>, NtpTime) {
         while let Some(adj) = ntp.poll_adjustment() {
             ntp.adjustment_applied(adj, t);
         }
-        t = t + NtpDuration::from_seconds(1);
+        t += NtpDuration::from_seconds(1);
     }
     assert!(ntp.system_variables().stratum < 16, "server synchronised");
     (ntp, t)
