@@ -30,7 +30,7 @@ struct Entry {
 }
 
 /// Fixed-capacity table for interleaved server mode (see module docs).
-/// `N` entries of about 48 bytes each.
+/// `N` entries of 56 bytes each (64-bit targets).
 #[derive(Debug, Clone)]
 pub struct InterleaveTable<const N: usize> {
     entries: [Option<Entry>; N],
@@ -76,13 +76,19 @@ impl<const N: usize> InterleaveTable<N> {
     }
 
     /// Records the precise transmit time of the reply to `client` that
-    /// carried receive timestamp `receive`. Ignored if forgotten meanwhile.
+    /// carried receive timestamp `receive`. Ignored if forgotten meanwhile,
+    /// and when `transmit == receive` (a reply never stamped at send time:
+    /// a basic client echoing that transmit as its origin would otherwise
+    /// look interleaved).
     pub fn record_transmit(
         &mut self,
         client: SocketAddr,
         receive: NtpTimestamp,
         transmit: NtpTimestamp,
     ) {
+        if transmit == receive {
+            return;
+        }
         if let Some(Some(e)) = self
             .entries
             .iter_mut()

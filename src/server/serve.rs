@@ -15,7 +15,7 @@ use crate::server::request::{ClientRequest, ServerRequestError};
 use crate::time::{NtpTime, NtpTimestamp};
 use crate::wire::{KissCode, Mode};
 
-/// The NTP server; `N` = interleaved-mode table entries (≈ 48 bytes each;
+/// The NTP server; `N` = interleaved-mode table entries (56 bytes each on 64-bit targets;
 /// 0 disables interleaved mode).
 #[derive(Debug, Clone, Default)]
 pub struct Server<const N: usize> {
