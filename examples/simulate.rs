@@ -6,15 +6,14 @@
 //! ```
 //! Scenarios: lan, wan, wan-wander, wan-asym, falseticker, outage, server-step, leap.
 //! `--poll N` fixes minpoll = maxpoll = N; `default` is minpoll 6, maxpoll 10
-//! (iburst in both). With `--json`, one line of JSON per client. The whole
-//! core (`Ntp`) runs each client; `--pieces` runs the simulator's own wiring
-//! of associations, selection and discipline instead (for comparison).
+//! (iburst in both). With `--json`, one line of JSON per client. Each client
+//! runs the whole core (`Ntp`) through its sans-IO API.
 
 use std::process::ExitCode;
 
 use sundial::sim::plot::offset_svg;
 use sundial::sim::scenario::NAMES;
-use sundial::sim::{RunOptions, Scenario, SimClient, Summary, run_client, run_system_client};
+use sundial::sim::{RunOptions, Scenario, SimClient, Summary, run_client};
 
 struct Args {
     scenario: String,
@@ -25,7 +24,6 @@ struct Args {
     seed: u64,
     json: bool,
     plot: Option<String>,
-    pieces: bool,
 }
 
 fn usage() -> String {
@@ -45,7 +43,6 @@ fn parse() -> Result<Args, String> {
         seed: 1,
         json: false,
         plot: None,
-        pieces: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -74,8 +71,6 @@ fn parse() -> Result<Args, String> {
             "--seed" => args.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
             "--json" => args.json = true,
             "--plot" => args.plot = Some(value("--plot")?),
-            // Drive the core's pieces wired by the simulator instead of `Ntp`.
-            "--pieces" => args.pieces = true,
             "-h" | "--help" => return Err(usage()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
@@ -130,13 +125,8 @@ fn main() -> ExitCode {
         );
     }
     for client in 0..args.clients {
-        let (s, trace, log) = if args.pieces {
-            let run = run_client(&scenario, &opts, client);
-            (run.summary, run.metrics.trace, run.node.log().to_vec())
-        } else {
-            let run = run_system_client(&scenario, &opts, client);
-            (run.summary, run.metrics.trace, run.node.log().to_vec())
-        };
+        let run = run_client(&scenario, &opts, client);
+        let (s, trace, log) = (run.summary, run.metrics.trace, run.node.log().to_vec());
         if args.json {
             println!("{}", s.to_json(client as usize));
         } else {

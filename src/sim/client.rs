@@ -1,7 +1,6 @@
-//! [`SimClient`]: what the event loop needs from a simulated client host,
-//! so the same world can drive the whole core ([`crate::sim::system_node`],
-//! through the `Ntp` sans-IO API) or the core's pieces wired by hand
-//! ([`crate::sim::node`]).
+//! [`SimClient`]: what the event loop needs from a simulated client host
+//! (the whole core in [`crate::sim::system_node`]; a test may plug in
+//! another), and the send statistics every client keeps.
 
 use std::prelude::rust_2024::*;
 

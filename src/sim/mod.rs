@@ -1,7 +1,8 @@
 //! The deterministic simulator (feature `sim`, std; floats allowed: it models
-//! the world, not the core). It drives the real core — associations, clock
-//! filter, selection, discipline — against simulated oscillators, networks
-//! and servers, and measures the result against true time.
+//! the world, not the core). It drives the real core — the `Ntp` value with
+//! its associations, clock filter, selection and discipline — against
+//! simulated oscillators, networks and servers, and measures the result
+//! against true time.
 //!
 //! - [`rng`]: seeded xoshiro256** (uniform, exponential, normal);
 //! - [`oscillator`]: the client clock (offset, frequency, random walk;
@@ -12,9 +13,8 @@
 //!   stepping, dying);
 //! - [`scenario`]: the named worlds of issue 5;
 //! - [`system_node`]: a client host running the whole core (`Ntp`) through
-//!   its sans-IO API — what `simulate` measures by default;
-//! - [`node`]: a client host wiring the core pieces together by hand;
-//! - [`client`]: the trait the event loop drives both through;
+//!   its sans-IO API, as the daemon and firmware do;
+//! - [`client`]: the trait the event loop drives a client host through;
 //! - [`world`]: the event loop;
 //! - [`metrics`] and [`plot`]: numbers and an SVG.
 //!
@@ -27,7 +27,6 @@
 pub mod client;
 pub mod metrics;
 pub mod network;
-pub mod node;
 pub mod oscillator;
 pub mod plot;
 pub mod rng;
@@ -39,4 +38,4 @@ pub mod world;
 pub use client::SimClient;
 pub use metrics::{Metrics, Summary};
 pub use scenario::{Leap, Scenario};
-pub use world::{ClientRun, RunOptions, run_client, run_system_client, run_with};
+pub use world::{ClientRun, RunOptions, run_client, run_with};

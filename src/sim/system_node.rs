@@ -11,12 +11,17 @@ use crate::association::{AssociationConfig, PollConfig};
 use crate::discipline::DisciplineConfig;
 use crate::select::{CandidateFlags, Tally};
 use crate::sim::client::{SendLog, SimClient};
-use crate::sim::node::server_addr;
 use crate::sim::oscillator::Oscillator;
 use crate::sim::rng::Rng;
 use crate::sim::server::to_ntp_time;
 use crate::system::{MAX_PACKET_LEN, Ntp, Source, SystemConfig};
 use crate::time::NtpTime;
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// The address the simulator gives server `i`.
+pub fn server_addr(i: usize) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, (i + 1) as u8)), 123)
+}
 
 /// One simulated client running [`Ntp`].
 pub struct SystemNode {
@@ -77,7 +82,7 @@ impl SystemNode {
     }
 
     /// The server index of an association's remote.
-    fn index_of(addr: core::net::SocketAddr) -> Option<usize> {
+    fn index_of(addr: SocketAddr) -> Option<usize> {
         (0..8).find(|&i| server_addr(i) == addr)
     }
 

@@ -7,7 +7,6 @@ use crate::association::PollConfig;
 use crate::discipline::DisciplineConfig;
 use crate::sim::client::SimClient;
 use crate::sim::metrics::{Metrics, Summary};
-use crate::sim::node::Node;
 use crate::sim::oscillator::Oscillator;
 use crate::sim::rng::Rng;
 use crate::sim::scenario::Scenario;
@@ -47,12 +46,12 @@ impl Default for RunOptions {
 }
 
 /// What a client run produced.
-pub struct ClientRun<C = Node> {
+pub struct ClientRun<C = SystemNode> {
     /// The metrics summary.
     pub summary: Summary,
     /// The raw metrics (trace for plots).
     pub metrics: Metrics,
-    /// The node at the end (for tests: tallies, discipline, log).
+    /// The node at the end (for tests: tallies, log, clock).
     pub node: C,
 }
 
@@ -63,19 +62,9 @@ struct Flight {
     bytes: Vec<u8>,
 }
 
-/// Runs client number `client` of `scenario` on the core's pieces wired by
-/// the simulator ([`Node`]).
-pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> ClientRun<Node> {
-    run_with(scenario, opts, client, Node::new)
-}
-
 /// Runs client number `client` of `scenario` on the whole core, the `Ntp`
 /// value ([`SystemNode`]).
-pub fn run_system_client(
-    scenario: &Scenario,
-    opts: &RunOptions,
-    client: u64,
-) -> ClientRun<SystemNode> {
+pub fn run_client(scenario: &Scenario, opts: &RunOptions, client: u64) -> ClientRun<SystemNode> {
     run_with(scenario, opts, client, SystemNode::new)
 }
 
