@@ -1,19 +1,29 @@
-//! The reference clock median filter: many per-second offsets in, one sample per poll out.
+//! The reference clock combiner: many per-second offsets in, one sample per poll out.
 //!
-//! Owns: [`OffsetAccumulator`], which collects the offsets a driver measures between two
-//! polls (one per sentence or PPS edge) and combines them the way ntpd's refclock code does:
-//! sort, repeatedly drop whichever extreme lies further from the median until 60 % remain,
-//! then average. The RMS deviation of the survivors is the jitter. Integer arithmetic only.
+//! Owns: [`OffsetAccumulator`], which collects the (local time, offset) pairs a driver
+//! measures between two polls (one per sentence or PPS edge) and combines them.
+//!
+//! While our clock still has a frequency error the offsets ramp across the window
+//! (20 ppm × 64 s = 1.3 ms), so a plain average would lag by half the window. The combiner
+//! therefore fits a least-squares line through the pairs, trims outliers by their residual
+//! with ntpd's rule (repeatedly drop whichever extreme lies further from the median until
+//! 60 % remain), refits the survivors, and reports the fitted offset *at the newest time*;
+//! the RMS residual of the survivors is the jitter. Integer arithmetic only (i128); if the
+//! numbers are too large for that, it falls back to the trimmed mean without a slope.
 
 use crate::sample::Sample;
 use crate::time::{NtpDuration, NtpTime};
 
-/// Collects up to `N` offsets between polls. When full, new offsets replace the oldest half
-/// (the filter keeps working on the freshest data even if nobody polls).
+/// Collects up to `N` (time, offset) pairs between polls (`N` ≤ 255). When full, new pairs
+/// replace the oldest half (the combiner keeps working on fresh data even if nobody polls).
 #[derive(Clone, Debug)]
 pub struct OffsetAccumulator<const N: usize> {
+    /// Offsets, 2^-32 s.
     offsets: [i64; N],
+    /// Local times relative to `base`, 2^-32 s.
+    times: [i64; N],
     len: usize,
+    base: Option<NtpTime>,
     last_time: Option<NtpTime>,
 }
 
@@ -21,10 +31,13 @@ pub struct OffsetAccumulator<const N: usize> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Combined {
-    /// Trimmed mean offset, 2^-32 s.
+    /// Offset of the fitted line at [`Combined::time`], 2^-32 s.
     pub offset: NtpDuration,
-    /// RMS deviation of the kept offsets from their mean, 2^-32 s.
+    /// RMS residual of the kept offsets about the fitted line, 2^-32 s.
     pub jitter: NtpDuration,
+    /// Offset slope across the window (our frequency error as seen by the reference),
+    /// parts per billion; 0 when not fitted.
+    pub slope_ppb: i64,
     /// Offsets collected.
     pub collected: usize,
     /// Offsets kept after trimming.
@@ -59,12 +72,47 @@ impl<const N: usize> Default for OffsetAccumulator<N> {
     }
 }
 
+/// A least-squares line through some of the points: `y = y_mean + (t − t_mean)·sxy/sxx`.
+#[derive(Clone, Copy, Debug)]
+struct Line {
+    t_mean: i128,
+    y_mean: i128,
+    sxy: i128,
+    sxx: i128,
+}
+
+impl Line {
+    /// The line's value at `t` (`None` on overflow).
+    fn at(&self, t: i128) -> Option<i128> {
+        if self.sxx == 0 {
+            return Some(self.y_mean);
+        }
+        let dy = t.checked_sub(self.t_mean)?.checked_mul(self.sxy)? / self.sxx;
+        self.y_mean.checked_add(dy)
+    }
+
+    fn flat(y_mean: i128) -> Self {
+        Line {
+            t_mean: 0,
+            y_mean,
+            sxy: 0,
+            sxx: 0,
+        }
+    }
+}
+
 impl<const N: usize> OffsetAccumulator<N> {
+    const FITS_U8: () = assert!(N <= 255, "OffsetAccumulator holds at most 255 pairs");
+
     /// An empty accumulator.
     pub const fn new() -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::FITS_U8;
         Self {
             offsets: [0; N],
+            times: [0; N],
             len: 0,
+            base: None,
             last_time: None,
         }
     }
@@ -82,6 +130,7 @@ impl<const N: usize> OffsetAccumulator<N> {
     /// Drops everything collected.
     pub fn clear(&mut self) {
         self.len = 0;
+        self.base = None;
         self.last_time = None;
     }
 
@@ -91,53 +140,124 @@ impl<const N: usize> OffsetAccumulator<N> {
             // Keep the newer half.
             let half = N / 2;
             self.offsets.copy_within(half.., 0);
+            self.times.copy_within(half.., 0);
             self.len = N - half;
         }
-        if let Some(slot) = self.offsets.get_mut(self.len) {
-            *slot = offset.to_bits();
-            self.len += 1;
-            self.last_time = Some(time);
+        let base = *self.base.get_or_insert(time);
+        let (Some(o), Some(t)) = (self.offsets.get_mut(self.len), self.times.get_mut(self.len))
+        else {
+            return;
+        };
+        *o = offset.to_bits();
+        *t = (time - base).to_bits();
+        self.len += 1;
+        self.last_time = Some(time);
+    }
+
+    /// The points with indices in `idx`, as i128 pairs.
+    fn point(&self, i: u8) -> Option<(i128, i128)> {
+        let i = usize::from(i);
+        Some((
+            i128::from(*self.times.get(i)?),
+            i128::from(*self.offsets.get(i)?),
+        ))
+    }
+
+    /// Least-squares line through the points `idx`; flat (mean only) if a sum overflows.
+    fn fit(&self, idx: &[u8]) -> Option<Line> {
+        let n = i128::try_from(idx.len()).ok().filter(|&n| n > 0)?;
+        let (mut st, mut sy) = (0i128, 0i128);
+        for &i in idx {
+            let (t, y) = self.point(i)?;
+            st += t;
+            sy += y;
         }
+        let (t_mean, y_mean) = (st / n, sy / n);
+        let mut sums = Some((0i128, 0i128));
+        for &i in idx {
+            let (t, y) = self.point(i)?;
+            let (dt, dy) = (t - t_mean, y - y_mean);
+            sums = sums.and_then(|(sxx, sxy)| {
+                Some((
+                    sxx.checked_add(dt.checked_mul(dt)?)?,
+                    sxy.checked_add(dt.checked_mul(dy)?)?,
+                ))
+            });
+        }
+        Some(match sums {
+            Some((sxx, sxy)) => Line {
+                t_mean,
+                y_mean,
+                sxy,
+                sxx,
+            },
+            None => Line::flat(y_mean),
+        })
+    }
+
+    /// Residual of point `i` about `line`, saturated into i64.
+    fn residual(&self, line: &Line, i: u8) -> Option<i64> {
+        let (t, y) = self.point(i)?;
+        let r = match line.at(t) {
+            Some(p) => y - p,
+            None => y - line.y_mean,
+        };
+        Some(i64::try_from(r).unwrap_or(if r < 0 { i64::MIN } else { i64::MAX }))
     }
 
     /// Combines and clears what was collected; `None` when empty.
     pub fn take(&mut self) -> Option<Combined> {
         let time = self.last_time?;
+        let base = self.base?;
         let collected = self.len;
-        let values = self.offsets.get_mut(..collected)?;
-        values.sort_unstable();
-        let keep = collected - collected * 4 / 10;
+        let mut idx = [0u8; N];
+        for (k, slot) in idx.iter_mut().enumerate().take(collected) {
+            *slot = u8::try_from(k).ok()?;
+        }
+        let idx = idx.get_mut(..collected)?;
+        let first = self.fit(idx)?;
+        let mut residuals = [0i64; N];
+        for (r, &i) in residuals.iter_mut().zip(idx.iter()) {
+            *r = self.residual(&first, i)?;
+        }
+        idx.sort_unstable_by_key(|&i| residuals.get(usize::from(i)).copied().unwrap_or(0));
+        let res = |i: u8| i128::from(residuals.get(usize::from(i)).copied().unwrap_or(0));
+        let keep = (collected - collected * 4 / 10).max(1);
         let (mut lo, mut hi) = (0usize, collected);
-        while hi - lo > keep.max(1) {
-            let mid = *values.get((lo + hi) / 2)?;
-            let low = *values.get(lo)?;
-            let high = *values.get(hi - 1)?;
-            // Drop the extreme that lies further from the median.
-            if i128::from(high) - i128::from(mid) < i128::from(mid) - i128::from(low) {
+        while hi - lo > keep {
+            let mid = res(*idx.get((lo + hi) / 2)?);
+            let low = res(*idx.get(lo)?);
+            let high = res(*idx.get(hi - 1)?);
+            if high - mid < mid - low {
                 lo += 1;
             } else {
                 hi -= 1;
             }
         }
-        let kept_values = values.get(lo..hi)?;
-        let kept = kept_values.len();
-        let n = i128::try_from(kept).ok()?.max(1);
-        let sum: i128 = kept_values.iter().map(|&v| i128::from(v)).sum();
-        let mean = sum / n;
-        let var: i128 = kept_values
-            .iter()
-            .map(|&v| {
-                let d = i128::from(v) - mean;
-                d.saturating_mul(d)
-            })
-            .fold(0i128, i128::saturating_add)
-            / n;
+        let kept_idx = idx.get(lo..hi)?;
+        let line = self.fit(kept_idx)?;
+        let t_last = i128::from((time - base).to_bits());
+        let offset = line.at(t_last).unwrap_or(line.y_mean);
+        let k = i128::try_from(kept_idx.len()).ok()?.max(1);
+        let mut var = 0i128;
+        for &i in kept_idx {
+            let r = i128::from(self.residual(&line, i)?);
+            var = var.saturating_add(r.saturating_mul(r));
+        }
+        let slope_ppb = if line.sxx == 0 {
+            0
+        } else {
+            line.sxy
+                .checked_mul(1_000_000_000)
+                .map_or(0, |v| v / line.sxx)
+        };
         self.clear();
         Some(Combined {
-            offset: NtpDuration::from_bits(i64::try_from(mean).ok()?),
-            jitter: NtpDuration::from_bits(i64::try_from(isqrt(var)).unwrap_or(i64::MAX)),
+            offset: NtpDuration::from_bits(i64::try_from(offset).ok()?),
+            jitter: NtpDuration::from_bits(i64::try_from(isqrt(var / k)).unwrap_or(i64::MAX)),
+            slope_ppb: i64::try_from(slope_ppb).unwrap_or(0),
             collected,
-            kept,
+            kept: kept_idx.len(),
             time,
         })
     }
@@ -177,6 +297,41 @@ mod tests {
         assert!(c.jitter < NtpDuration::from_micros(2));
         assert_eq!(c.time, t(9));
         assert!(acc.take().is_none());
+    }
+
+    #[test]
+    fn ramp_is_detrended() {
+        // Our clock runs 20 ppm fast: the offset falls 20 µs per second, plus ±1 µs noise.
+        let mut acc = OffsetAccumulator::<64>::new();
+        let mut seed = 12345u64;
+        let true_at = |s: i64| NtpDuration::from_micros(300 - 20 * s);
+        for s in 0..64 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let noise = ((seed >> 40) % 2001) as i64 - 1000; // ±1000 ns
+            acc.push(true_at(s) + NtpDuration::from_nanos(noise), t(s));
+        }
+        let c = acc.take().unwrap();
+        let err = c.offset - true_at(63);
+        assert!(err.abs() < NtpDuration::from_micros(1), "error {err}");
+        assert!(
+            c.jitter < NtpDuration::from_micros(1),
+            "jitter {}",
+            c.jitter
+        );
+        assert!((c.slope_ppb + 20_000).abs() < 200, "slope {}", c.slope_ppb);
+        assert_eq!(c.time, t(63));
+    }
+
+    #[test]
+    fn huge_offsets_do_not_overflow() {
+        let mut acc = OffsetAccumulator::<8>::new();
+        acc.push(NtpDuration::MAX, t(0));
+        acc.push(NtpDuration::MIN, t(1));
+        acc.push(NtpDuration::MAX, t(2));
+        let _ = acc.take();
+        acc.push(NtpDuration::MIN, t(0));
+        acc.push(NtpDuration::MIN, NtpTime::MAX);
+        let _ = acc.take();
     }
 
     #[test]
