@@ -443,7 +443,7 @@ fn interleaved_exchange_like_chrony_xleave() {
     let keys = KeyTable::<1>::new();
     let mut server = Server::<16>::new();
     let mut buf = [0u8; MAX_SERVER_PACKET_LEN];
-    let other: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let other: SocketAddr = "192.0.2.9:48918".parse().unwrap();
 
     // 1. Basic request: origin 0, transmit = cookie.
     let cookie1 = 0x1111_2222_3333_4444;
@@ -485,7 +485,7 @@ fn interleaved_exchange_like_chrony_xleave() {
         "previous reply's precise time"
     );
 
-    // 3. Another address using the same origin gets a basic reply.
+    // 3. Another IP address using the same origin gets a basic reply.
     let r3 = server
         .reply(&bytes, other, rx2, &sys, &keys, &mut buf)
         .unwrap();

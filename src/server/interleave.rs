@@ -8,21 +8,23 @@
 //! transmit = the precise (e.g. kernel) transmit time of that previous
 //! reply, which we could not know when we sent it.
 //!
-//! Bounded memory: a fixed table of `N` entries keyed by client address +
-//! receive timestamp. One entry per address (a newer reply replaces the
-//! older); a new address takes the slots round robin (FIFO eviction). A
-//! flood of addresses only pushes clients back to basic mode, never to a
-//! wrong timestamp: a hit needs both the address and the 64-bit receive
-//! timestamp to match.
+//! Bounded memory: a fixed table of `N` entries keyed by client IP address
+//! and receive timestamp. The port is not part of the key: chrony sends each
+//! request from a new source port. One entry per IP address (a newer reply
+//! replaces the older, so clients behind one NAT address interleave only
+//! while they take turns); a new address takes the slots round robin (FIFO
+//! eviction). A flood of addresses only pushes clients back to basic mode,
+//! never to a wrong timestamp: a hit needs both the address and the 64-bit
+//! receive timestamp to match.
 
-use core::net::SocketAddr;
+use core::net::{IpAddr, SocketAddr};
 
 use crate::time::NtpTimestamp;
 
 /// One remembered reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    client: SocketAddr,
+    client: IpAddr,
     /// The receive timestamp we put in the reply (our request rx time).
     receive: NtpTimestamp,
     /// The precise transmit time of that reply, once the driver reports it.
@@ -56,6 +58,7 @@ impl<const N: usize> InterleaveTable<N> {
     /// Remembers that we answered `client` with receive timestamp `receive`
     /// (transmit time not known yet).
     pub fn record_reply(&mut self, client: SocketAddr, receive: NtpTimestamp) {
+        let client = client.ip();
         let entry = Some(Entry {
             client,
             receive,
@@ -92,7 +95,7 @@ impl<const N: usize> InterleaveTable<N> {
         if let Some(Some(e)) = self
             .entries
             .iter_mut()
-            .find(|e| e.is_some_and(|e| e.client == client && e.receive == receive))
+            .find(|e| e.is_some_and(|e| e.client == client.ip() && e.receive == receive))
         {
             e.transmit = Some(transmit);
         }
@@ -111,7 +114,7 @@ impl<const N: usize> InterleaveTable<N> {
         self.entries
             .iter()
             .flatten()
-            .find(|e| e.client == client && e.receive == receive)
+            .find(|e| e.client == client.ip() && e.receive == receive)
             .and_then(|e| e.transmit)
     }
 }
@@ -121,7 +124,7 @@ mod tests {
     use super::*;
 
     fn addr(i: u16) -> SocketAddr {
-        SocketAddr::from(([192, 0, 2, 1], 1000 + i))
+        SocketAddr::from(([192, 0, 2, i as u8], 1000 + i))
     }
 
     #[test]
@@ -138,6 +141,12 @@ mod tests {
         t.record_transmit(addr(0), rx, tx);
         assert_eq!(t.previous_transmit(addr(0), rx), Some(tx));
         assert_eq!(t.previous_transmit(addr(1), rx), None, "other address");
+        let other_port = SocketAddr::from(([192, 0, 2, 0], 5555));
+        assert_eq!(
+            t.previous_transmit(other_port, rx),
+            Some(tx),
+            "chrony changes ports"
+        );
         assert_eq!(t.previous_transmit(addr(0), tx), None, "other timestamp");
         // The same client replaces its entry in place.
         t.record_reply(addr(0), tx);
@@ -146,7 +155,7 @@ mod tests {
             t.record_reply(addr(i), rx);
         }
         assert!(
-            t.entries.iter().flatten().all(|e| e.client != addr(0)),
+            t.entries.iter().flatten().all(|e| e.client != addr(0).ip()),
             "evicted"
         );
     }
