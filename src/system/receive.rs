@@ -72,10 +72,14 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             return self.serve(now, from, bytes, rx_time, RequestKind::Client, out);
         }
         if let Some(index) = self.find_slot(from, mode) {
+            // `notrust` needs to know whether the MAC verifies with a
+            // trusted key, not just whether there is one.
+            let authenticated = packet.mac.is_some()
+                && matches!(packet_key(&packet, bytes, &self.keys), Ok(Some(_)));
             let request = Request {
                 kind: RequestKind::Response,
                 version: packet.header.version,
-                authenticated: packet.mac.is_some(),
+                authenticated,
             };
             if self.access.check(from, now, request).decision == Decision::Drop {
                 self.counters.restricted = self.counters.restricted.saturating_add(1);
