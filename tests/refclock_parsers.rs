@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use sundial::refclock::calendar::{DEFAULT_YEAR_WINDOW_START as W, Date, TimeOfDay};
-use sundial::refclock::meinberg::{self, MeinbergError, Zone};
+use sundial::refclock::emit;
+use sundial::refclock::meinberg::{self, MeinbergError, MeinbergStatus, MeinbergTime, Zone};
 use sundial::refclock::nmea::{self, NmeaError, SentenceKind};
 use sundial::refclock::sentence::{Framing, SentenceAssembler};
 
@@ -401,6 +402,40 @@ proptest! {
         if fixed && byte != old {
             prop_assert!(r.is_err());
         }
+    }
+
+    #[test]
+    fn nmea_emit_parse_round_trip(
+        kind in arb_kind(), talker in arb_talker(), (t, digits) in arb_time(), d in arb_date()
+    ) {
+        let mut buf = [0u8; nmea::MAX_SENTENCE_LEN];
+        let n = emit::nmea_sentence(kind, talker, d, t, digits as u8, &mut buf).unwrap();
+        let p = nmea::parse(&buf[..n], W).unwrap();
+        prop_assert_eq!((p.kind, p.talker, p.time), (kind, talker, t));
+        let want_date = matches!(kind, SentenceKind::Rmc | SentenceKind::Zda).then_some(d);
+        prop_assert_eq!(p.date, want_date);
+    }
+
+    #[test]
+    fn meinberg_emit_parse_round_trip(
+        d in arb_date(), h in 0u8..24, m in 0u8..60, sec in 0u8..=60,
+        u in any::<bool>(), v in any::<bool>(), x in 0usize..3, y in 0usize..3
+    ) {
+        let t = MeinbergTime {
+            local_date: d,
+            local_time: TimeOfDay::new(h, m, sec, 0).unwrap(),
+            weekday: d.iso_weekday(),
+            zone: [Zone::Utc, Zone::Cet, Zone::Cest][x],
+            status: MeinbergStatus {
+                not_synchronized: u,
+                free_running: v,
+                dst_announcement: y == 1,
+                leap_announcement: y == 2,
+            },
+        };
+        let mut out = [0u8; meinberg::STRING_LEN];
+        emit::meinberg_string(&t, &mut out).unwrap();
+        prop_assert_eq!(meinberg::parse(&out, W), Ok(t));
     }
 
     #[test]

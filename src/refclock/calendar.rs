@@ -183,6 +183,16 @@ pub fn ntp_seconds(date: Date, time: TimeOfDay) -> i64 {
     date.days_since_ntp_epoch() * SECONDS_PER_DAY + time.seconds_of_day()
 }
 
+/// The UTC date and time of day (whole seconds) of `seconds` since the NTP epoch, or `None`
+/// outside [`MIN_YEAR`]..=[`MAX_YEAR`]. Inverse of [`ntp_seconds`] (never yields second 60).
+pub fn civil_from_ntp_seconds(seconds: i64) -> Option<(Date, TimeOfDay)> {
+    let date = Date::from_days_since_ntp_epoch(seconds.div_euclid(SECONDS_PER_DAY))?;
+    let tod = seconds.rem_euclid(SECONDS_PER_DAY);
+    let part = |v: i64| u8::try_from(v).ok();
+    let time = TimeOfDay::new(part(tod / 3600)?, part(tod / 60 % 60)?, part(tod % 60)?, 0).ok()?;
+    Some((date, time))
+}
+
 /// Parses exactly `N` ASCII decimal digits (`N` ≤ 9) into a number.
 pub(crate) fn parse_digits<const N: usize>(bytes: &[u8]) -> Option<u32> {
     let digits: &[u8; N] = bytes.try_into().ok()?;
@@ -271,6 +281,15 @@ mod tests {
             TimeOfDay::new(0, 0, 0, 1_000_000_000),
             Err(CalendarError::Time)
         );
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for secs in (2_524_608_000i64..2_600_000_000).step_by(86_399 * 3 + 17) {
+            let (d, t) = civil_from_ntp_seconds(secs).unwrap();
+            assert_eq!(ntp_seconds(d, t), secs);
+        }
+        assert_eq!(civil_from_ntp_seconds(0), None);
     }
 
     #[test]

@@ -34,10 +34,11 @@
 //! server synchronised to it advertises one more.
 //!
 //! Files: [`id`] pseudo addresses, [`input`] input traits and adapters, [`sentence`]
-//! framing, [`calendar`] dates, [`nmea`]/[`nmea_clock`], [`meinberg`]/[`meinberg_clock`],
+//! framing, [`calendar`] dates, [`emit`] time-code writers, [`nmea`]/[`nmea_clock`], [`meinberg`]/[`meinberg_clock`],
 //! [`pps`], [`local`], [`fudge`], [`median`], [`status`].
 
 pub mod calendar;
+pub mod emit;
 pub mod fudge;
 pub mod id;
 pub mod input;
