@@ -187,6 +187,10 @@ fn server_synchronises_to_its_local_clock() {
     assert_ne!(sys.leap, LeapIndicator::Unsynchronized);
     let peer = server.ntp.associations().next().expect("the refclock");
     assert_eq!(peer.tally(), Tally::SystemPeer);
+    // What `ntpq -c rv` shows in the system status word.
+    assert_eq!(sys.source, sundial::control::ClockSource::Local);
+    assert_eq!(sys.events.last, sundial::control::SystemEvent::ClockSync as u8);
+    assert!(sys.events.count >= 3, "restart, freq_not_set, clock_sync");
 }
 
 #[test]
@@ -206,6 +210,13 @@ fn client_converges_to_server_from_10ms() {
     );
     let peer = client.ntp.associations().next().expect("the server");
     assert_eq!(peer.tally(), Tally::SystemPeer);
+    assert_eq!(sys.source, sundial::control::ClockSource::Ntp);
+    // Root dispersion follows the filter as it is now, not the iburst era.
+    assert!(
+        sys.root_dispersion < NtpDuration::from_millis(100),
+        "root dispersion {}",
+        sys.root_dispersion
+    );
     assert!(
         client
             .events

@@ -4,8 +4,10 @@
 //! (RFC 5905 §11.2 `clock_select` and §11.2.3 `clock_update`).
 
 use crate::association::AssociationMode;
+use crate::control::ClockSource;
 use crate::discipline::{DisciplineState, Measurement};
 use crate::event::Event;
+use crate::refclock::Driver;
 use crate::sample::Sample;
 use crate::select::{Candidate, CandidateFlags, Selection, Selector, Tally};
 use crate::server::{STRATUM_UNSYNCHRONIZED, refid_for_address};
@@ -85,7 +87,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.feed_discipline(now, selection.as_ref());
         let Some(selection) = selection else {
             if self.system_peer.take().is_some() {
-                self.events.push(Event::SyncLost);
+                self.emit(Event::SyncLost);
             }
             self.refresh_system_variables(now);
             return;
@@ -97,6 +99,31 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             return;
         };
         let id = slot.id;
+        // The peer dispersion as the filter has it now (the update may be
+        // from the iburst era, when most stages were still empty).
+        let peer_dispersion = match &slot.source {
+            Source::Network(a) => a.filter().dispersion_at(now),
+            Source::Refclock(r) => r.filter().dispersion_at(now),
+        };
+        let source = match &slot.source {
+            Source::Network(_) => ClockSource::Ntp,
+            Source::Refclock(r) => match r.driver().driver() {
+                Driver::Local(_) => ClockSource::Local,
+                Driver::Pps(_) => ClockSource::Pps,
+                // DCF77 / PZF receivers are long-wave radio; GPS is a satellite (UHF).
+                Driver::Meinberg(_)
+                    if update.remote.reference_id.to_bytes().starts_with(b"DCF") =>
+                {
+                    ClockSource::LfRadio
+                }
+                Driver::Meinberg(_) | Driver::Nmea(_) => ClockSource::UhfRadio,
+            },
+        };
+        let source = if selection.pps {
+            ClockSource::Pps
+        } else {
+            source
+        };
         let refid = match &slot.source {
             Source::Network(a) if update.remote.stratum != 0 => {
                 refid_for_address(a.config().remote.ip())
@@ -105,7 +132,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         };
         if self.system_peer != Some(id) {
             self.system_peer = Some(id);
-            self.events.push(Event::SystemPeerChanged { id });
+            self.emit(Event::SystemPeerChanged { id });
         }
         if update.remote.leap != LeapIndicator::Unsynchronized {
             self.discipline.set_leap(update.remote.leap);
@@ -121,9 +148,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.sys.reference_time = Some(now);
         self.sys.root_delay = update.remote.root_delay + update.filter.delay;
         self.sys.root_dispersion = update.remote.root_dispersion
-            + update.filter.dispersion_at(now)
+            + peer_dispersion
             + selection.jitter
             + selection.offset.abs();
+        self.sys.source = source;
         self.sys.offset = selection.offset;
         self.sys.system_jitter = selection.jitter;
         self.sys.peer = id.0;
@@ -136,7 +164,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             LeapIndicator::Unsynchronized
         };
         if self.sys.is_synchronized() && !was_synchronized {
-            self.events.push(Event::Synchronized { stratum });
+            self.emit(Event::Synchronized { stratum });
         }
         self.refresh_system_variables(now);
     }
@@ -209,7 +237,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             if distance >= self.config.select.maxdist {
                 self.sys.leap = LeapIndicator::Unsynchronized;
                 self.sys.stratum = STRATUM_UNSYNCHRONIZED;
-                self.events.push(Event::SyncLost);
+                self.emit(Event::SyncLost);
             }
         }
     }

@@ -43,7 +43,7 @@ use crate::access::Access;
 use crate::adjust::ClockAdjustment;
 use crate::association::{Association, AssociationConfig, PollConfig, SystemSnapshot};
 use crate::auth::KeyTable;
-use crate::control::ControlReply;
+use crate::control::{ControlReply, SystemEvent};
 use crate::discipline::Discipline;
 use crate::event::{AssociationId, Event, EventQueue};
 use crate::refclock::{Refclock, RefclockId};
@@ -170,6 +170,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             rng,
             config,
         };
+        ntp.sys.events.record(SystemEvent::Restart as u8);
+        if ntp.config.saved_frequency.is_none() {
+            ntp.sys.events.record(SystemEvent::FreqNotSet as u8);
+        }
         // The discipline hands out the restored drift, if any, at once.
         if let Some(adj) = ntp.discipline.handle_timeout(now) {
             ntp.set_adjustment(adj);
@@ -230,7 +234,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.slots
             .push(slot)
             .map_err(|_| SystemError::TooManyAssociations)?;
-        self.events.push(Event::AssociationMobilized {
+        self.emit(Event::AssociationMobilized {
             id,
             remote: config.remote,
         });
@@ -269,7 +273,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.slots
             .push(Slot::new(id, Source::Refclock(source), flags))
             .map_err(|_| SystemError::TooManyAssociations)?;
-        self.events.push(Event::AssociationMobilized {
+        self.emit(Event::AssociationMobilized {
             id,
             remote: SocketAddr::new(core::net::IpAddr::V4(clock.to_ipv4()), 123),
         });
@@ -316,7 +320,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         if self.system_peer == Some(id) {
             self.system_peer = None;
         }
-        self.events.push(Event::AssociationDemobilized { id });
+        self.emit(Event::AssociationDemobilized { id });
         Ok(())
     }
 
@@ -339,6 +343,13 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     /// platform has a random source).
     pub fn add_entropy(&mut self, entropy: [u8; 16]) {
         self.rng.reseed(entropy);
+    }
+
+    /// Names this host in mode 6 (`ntpq -c rv`: `processor`, `system`),
+    /// e.g. `"x86_64"` and `"Linux/6.1.0"`, or `"cortex-m4"` and `"bare metal"`.
+    pub fn set_identity(&mut self, processor: &'static str, system: &'static str) {
+        self.sys.processor = processor;
+        self.sys.system = system;
     }
 
     /// The system variables (what our replies and `ntpq rv` show).
@@ -434,8 +445,27 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
 
     fn drain_discipline_events(&mut self) {
         while let Some(event) = self.discipline.poll_event() {
-            self.events.push(event);
+            self.emit(event);
         }
+    }
+
+    /// Queues `event` for the caller and, for system events, records it in
+    /// the system status word's event counter (what `ntpq -c rv` shows).
+    fn emit(&mut self, event: Event) {
+        let code = match event {
+            Event::ClockStepped { .. } => Some(SystemEvent::ClockStep),
+            Event::PanicThresholdExceeded { .. } => Some(SystemEvent::PanicStop),
+            Event::FrequencySet { .. } => Some(SystemEvent::FreqSet),
+            Event::Synchronized { .. } => Some(SystemEvent::ClockSync),
+            Event::SyncLost => Some(SystemEvent::NoSystemPeer),
+            Event::LeapArmed { .. } => Some(SystemEvent::LeapArmed),
+            Event::LeapApplied { .. } => Some(SystemEvent::LeapEvent),
+            _ => None,
+        };
+        if let Some(code) = code {
+            self.sys.events.record(code as u8);
+        }
+        self.events.push(event);
     }
 
     fn set_adjustment(&mut self, adj: ClockAdjustment) {
@@ -461,7 +491,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 if self.system_peer == Some(id) {
                     self.system_peer = None;
                 }
-                self.events.push(Event::AssociationDemobilized { id });
+                self.emit(Event::AssociationDemobilized { id });
             } else {
                 i += 1;
             }

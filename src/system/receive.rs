@@ -150,6 +150,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         let reachable = slot.is_reachable();
         if reachable && !slot.was_reachable {
             slot.was_reachable = true;
+            // A peer event: the queue only, not the system status word.
             self.events.push(Event::PeerReachable { id });
         }
         match result {
@@ -163,7 +164,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             Ok(None) => self.clock_update(now),
             Err(Rejection::Kiss(refid)) => {
                 if let Some(code) = KissCode::from_ref_id(refid) {
-                    self.events.push(Event::KissOfDeath { id, code });
+                    self.emit(Event::KissOfDeath { id, code });
                 }
                 // A DENY/RSTR stops the association; reselect without it.
                 self.clock_update(now);

@@ -115,6 +115,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             let reachable = slot.is_reachable();
             if slot.was_reachable != reachable {
                 slot.was_reachable = reachable;
+                // A peer event: the queue only, not the system status word.
                 self.events.push(if reachable {
                     Event::PeerReachable { id: slot.id }
                 } else {
