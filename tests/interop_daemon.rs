@@ -17,6 +17,12 @@ fn ours_syncs_to_chronyd_and_ntpd() {
     if let Err(why) = support::interop_enabled() {
         return skip("ours_syncs_to_chronyd_and_ntpd", &why);
     }
+    if support::example_bin("ntpd").is_none() {
+        return skip(
+            "ours_syncs_to_chronyd_and_ntpd",
+            "examples not built (cargo build --examples)",
+        );
+    }
     let _lock = support::port_lock();
     let mut chronyd = support::start_chronyd("")
         .map_err(|w| skip("ours vs chronyd", &w))
@@ -104,6 +110,12 @@ fn ours_authenticated_with_chronyd() {
     if let Err(why) = support::interop_enabled() {
         return skip("ours_authenticated_with_chronyd", &why);
     }
+    if support::example_bin("ntpd").is_none() {
+        return skip(
+            "ours_authenticated_with_chronyd",
+            "examples not built (cargo build --examples)",
+        );
+    }
     let _lock = support::port_lock();
     let mut c = match support::start_chronyd("") {
         Ok(c) => c,
@@ -163,6 +175,12 @@ fn ours_authenticated_with_chronyd() {
 fn peers_clients_accept_ours() {
     if let Err(why) = support::interop_enabled() {
         return skip("peers_clients_accept_ours", &why);
+    }
+    if support::example_bin("ntpd").is_none() {
+        return skip(
+            "peers_clients_accept_ours",
+            "examples not built (cargo build --examples)",
+        );
     }
     let _lock = support::port_lock();
     let mut c = match support::start_chronyd("") {
@@ -255,6 +273,12 @@ fn peers_clients_accept_ours() {
 fn symmetric_with_chronyd() {
     if let Err(why) = support::interop_enabled() {
         return skip("symmetric_with_chronyd", &why);
+    }
+    if support::example_bin("ntpd").is_none() {
+        return skip(
+            "symmetric_with_chronyd",
+            "examples not built (cargo build --examples)",
+        );
     }
     let _lock = support::port_lock();
     let mut c = match support::start_chronyd("peer 127.0.0.1 port 12420 minpoll 1 maxpoll 2") {

@@ -18,7 +18,7 @@ fn loadgen_against_chronyd_and_ntpd() {
     let Some(loadgen) = support::example_bin("loadgen") else {
         return skip(
             "loadgen_against_chronyd_and_ntpd",
-            "examples not built (run cargo test --all-targets)",
+            "examples not built (cargo build --examples)",
         );
     };
     if let Err(why) = support::interop_enabled() {
@@ -142,7 +142,7 @@ fn sntp_against_chronyd_and_ntpd() {
     let Some(sntp) = support::example_bin("sntp") else {
         return skip(
             "sntp_against_chronyd_and_ntpd",
-            "examples not built (run cargo test --all-targets)",
+            "examples not built (cargo build --examples)",
         );
     };
     if let Err(why) = support::interop_enabled() {
@@ -271,7 +271,7 @@ fn ntpq_against_ntpd() {
     let Some(ntpq) = support::example_bin("ntpq") else {
         return skip(
             "ntpq_against_ntpd",
-            "examples not built (run cargo test --all-targets)",
+            "examples not built (cargo build --examples)",
         );
     };
     if let Err(why) = support::interop_enabled() {

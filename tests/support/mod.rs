@@ -129,7 +129,9 @@ pub fn chronyd_path() -> Option<PathBuf> {
     which("chronyd")
 }
 
-/// A built example binary (`cargo test` builds the examples next to the test binaries).
+/// A built example binary, `target/<profile>/examples/<name>`: `cargo build --examples` makes
+/// them (`cargo test --all-targets` builds examples only as test harnesses; `.ci/run` builds
+/// the binaries first). Outside CI, rebuild them after changing the code.
 pub fn example_bin(name: &str) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     // target/<profile>/deps/<test>-hash -> target/<profile>/examples/<name>
@@ -363,7 +365,7 @@ pub fn start_ntpd(extra: &str) -> Result<Daemon, String> {
 /// without CAP_SYS_TIME) and `config` as its ntp.conf; `addr` is where it serves.
 pub fn start_ours(config: &str, args: &[&str], addr: SocketAddr) -> Result<Daemon, String> {
     interop_enabled()?;
-    let bin = example_bin("ntpd").ok_or("examples not built (run cargo test --all-targets)")?;
+    let bin = example_bin("ntpd").ok_or("examples not built (cargo build --examples)")?;
     if UdpSocket::bind(addr).is_err() {
         return Err(format!("port {addr} is busy"));
     }
