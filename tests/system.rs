@@ -189,7 +189,10 @@ fn server_synchronises_to_its_local_clock() {
     assert_eq!(peer.tally(), Tally::SystemPeer);
     // What `ntpq -c rv` shows in the system status word.
     assert_eq!(sys.source, sundial::control::ClockSource::Local);
-    assert_eq!(sys.events.last, sundial::control::SystemEvent::ClockSync as u8);
+    assert_eq!(
+        sys.events.last,
+        sundial::control::SystemEvent::ClockSync as u8
+    );
     assert!(sys.events.count >= 3, "restart, freq_not_set, clock_sync");
 }
 
