@@ -557,17 +557,6 @@ impl Discipline {
                     self.envelope.clear();
                     self.poll.reset(self.config.minpoll);
                 } else {
-                    // Huber-style: an innovation beyond 3σ counts as if the
-                    // measurement were noisier, so one bad exchange cannot
-                    // throw the frequency far.
-                    let sigma3 = isqrt(inn.variance).saturating_mul(3).max(1);
-                    let r = if inn.value.saturating_abs() > sigma3 {
-                        let scaled =
-                            mul_div(inn.value, inn.value, sigma3.saturating_mul(sigma3) / 9);
-                        scaled.saturating_sub(k.phase_variance()).max(r)
-                    } else {
-                        r
-                    };
                     k.update(z, r);
                 }
                 self.gated = 0;
