@@ -20,8 +20,9 @@
 //! ```
 //!
 //! Between polls a driver collects one offset per sentence or edge; [`Refclock::poll`]
-//! combines them with ntpd's median filter into one Sample (offset = reference − local,
-//! delay 0, dispersion = 2^precision + jitter). A PPS attached to a serial clock (`fudge
+//! combines them into one Sample ([`median`]: least-squares line, ntpd's 60 % trimming on the
+//! residuals, the line's value at the newest time — so our own frequency error does not bias
+//! it): offset = reference − local, delay 0, dispersion = 2^precision + residual jitter. A PPS attached to a serial clock (`fudge
 //! flag1` for NMEA, `mode` + 128 for the parse driver) numbers its edges with that clock's
 //! own offset and, while its edges are usable, its samples replace the serial ones.
 //!
