@@ -31,6 +31,30 @@ pub struct Overrides {
     pub maxpoll: Option<i8>,
 }
 
+/// (machine, "sysname/release") from uname(2), as ntpd reports `processor` and `system`.
+fn uname() -> Option<(String, String)> {
+    // SAFETY: utsname is plain data; uname fills it.
+    let u = unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return None;
+        }
+        u
+    };
+    let text = |f: &[libc::c_char]| {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Some((
+        text(&u.machine),
+        format!("{}/{}", text(&u.sysname), text(&u.release)),
+    ))
+}
+
 fn resolve(name: &HostName, family: Option<AddressFamily>) -> Option<IpAddr> {
     (name.as_str(), 123)
         .to_socket_addrs()
@@ -83,6 +107,13 @@ pub fn build(
     }
     if let Some(id) = o.key {
         ntp.keys_mut().set_trusted(KeyId(id), true);
+    }
+    if let Some((machine, system)) = uname() {
+        // Once per process: leaking two short strings is what gives them 'static lifetime.
+        ntp.set_identity(
+            Box::leak(machine.into_boxed_str()),
+            Box::leak(system.into_boxed_str()),
+        );
     }
     let cli = o
         .servers
