@@ -15,6 +15,11 @@ use crate::time::{NtpDuration, NtpTime};
 use crate::wire::LeapIndicator;
 
 use super::Ntp;
+
+/// Survivors within this of each other always count as agreeing (2^-32 s):
+/// differences below it are within what the discipline's weighting handles.
+pub const AGREEMENT_FLOOR: NtpDuration = NtpDuration::from_millis(1);
+
 use super::slot::Source;
 
 impl<const A: usize, const K: usize> Ntp<A, K> {
@@ -82,7 +87,17 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 slot.tally = c.tally;
             }
         }
-        let selection = result.ok();
+        let mut selection = result.ok();
+        if selection.is_some_and(|s| !self.startup_quorum(&s)) {
+            // Too few of the configured sources are in yet: hold off, so an
+            // early falseticker cannot win before the majority has answered.
+            for slot in self.slots.iter_mut() {
+                if matches!(slot.tally, Tally::SystemPeer | Tally::PpsPeer) {
+                    slot.tally = Tally::Candidate;
+                }
+            }
+            selection = None;
+        }
         let was_synchronized = self.sys.is_synchronized();
         self.feed_discipline(now, selection.as_ref());
         let Some(selection) = selection else {
@@ -163,10 +178,41 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         } else {
             LeapIndicator::Unsynchronized
         };
+        if self.sys.is_synchronized() {
+            self.synchronized_once = true;
+        }
         if self.sys.is_synchronized() && !was_synchronized {
             self.emit(Event::Synchronized { stratum });
         }
         self.refresh_system_variables(now);
+    }
+
+    /// Until the clock has been synchronised once, a selection counts only
+    /// if more than half of the configured network sources took part in it
+    /// (entered the intersection). Right after start the sources become fit
+    /// one by one as their filters fill; the first one fit would otherwise
+    /// steer alone — and if it is a falseticker, the clock runs off before
+    /// the majority can outvote it. One or two servers, or any reference
+    /// clock, are not held back.
+    fn startup_quorum(&self, selection: &Selection) -> bool {
+        if self.synchronized_once {
+            return true;
+        }
+        let mut voters = 0usize;
+        for slot in &self.slots {
+            match &slot.source {
+                Source::Network(a)
+                    if !slot.flags.contains(CandidateFlags::NOSELECT)
+                        && !matches!(a.config().mode, AssociationMode::BroadcastServer) =>
+                {
+                    voters += 1;
+                }
+                Source::Network(_) => {}
+                // A reference clock is its own authority.
+                Source::Refclock(_) => return true,
+            }
+        }
+        voters < 3 || selection.candidates * 2 > voters
     }
 
     /// Hands the discipline every exchange it has not seen from every
@@ -181,12 +227,19 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     fn feed_discipline(&mut self, now: NtpTime, selection: Option<&Selection>) {
         let pps_only = selection.is_some_and(|s| s.pps);
         let lone = self.slots.len() == 1 && selection.is_none();
+        let agree = self.agreeing_survivors(selection);
         let mut fresh: heapless::Vec<Sample, A> = heapless::Vec::new();
-        for slot in self.slots.iter_mut() {
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if !lone && !agree.get(index).copied().unwrap_or(false) {
+                continue;
+            }
+            // Tallies from a failed selection may still say `+`: only a
+            // successful one vouches for its survivors.
             let wanted = match slot.tally {
-                Tally::PpsPeer => true,
-                Tally::SystemPeer | Tally::Candidate => !pps_only,
-                _ => lone && slot.is_usable_alone(),
+                _ if lone => slot.is_usable_alone(),
+                Tally::PpsPeer => selection.is_some(),
+                Tally::SystemPeer | Tally::Candidate => selection.is_some() && !pps_only,
+                _ => false,
             };
             if !wanted {
                 continue;
@@ -212,6 +265,80 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             }
         }
         self.drain_discipline_events();
+    }
+
+    /// Which survivors agree with the largest group of survivors, judged by
+    /// their own error bounds (half the delay, twice the jitter, at least
+    /// [`AGREEMENT_FLOOR`]) rather than by the root distance: right after
+    /// start every root distance is near a second (empty filter stages), so
+    /// intersection and clustering keep a source 50 ms off among the
+    /// survivors, and feeding its exchanges would pull the clock away.
+    /// Without a majority group nothing is fed but a `prefer` system peer.
+    fn agreeing_survivors(&self, selection: Option<&Selection>) -> [bool; A] {
+        let mut agree = [false; A];
+        let Some(selection) = selection else {
+            return agree;
+        };
+        let mut members: heapless::Vec<(usize, NtpDuration, NtpDuration), A> = heapless::Vec::new();
+        for (index, slot) in self.slots.iter().enumerate() {
+            if !matches!(
+                slot.tally,
+                Tally::SystemPeer | Tally::Candidate | Tally::PpsPeer
+            ) {
+                continue;
+            }
+            let Some(update) = slot.update else {
+                continue;
+            };
+            let f = update.filter;
+            let bound = (f.delay.shift(-1) + f.jitter.saturating_mul(2)).max(AGREEMENT_FLOOR);
+            let _ = members.push((index, f.offset, bound));
+        }
+        let agrees = |a: &(usize, NtpDuration, NtpDuration),
+                      b: &(usize, NtpDuration, NtpDuration)| {
+            (a.1 - b.1).abs() <= a.2 + b.2
+        };
+        let mut best: Option<(usize, usize)> = None; // (member position, group size)
+        for (i, m) in members.iter().enumerate() {
+            let count = members.iter().filter(|o| agrees(m, o)).count();
+            let is_peer = m.0 == selection.system_peer_id;
+            let better = match best {
+                None => true,
+                Some((_, c)) => count > c || (count == c && is_peer),
+            };
+            if better {
+                best = Some((i, count));
+            }
+        }
+        match best.and_then(|(i, count)| members.get(i).map(|m| (*m, count))) {
+            Some((center, count)) if count * 2 > members.len() => {
+                for m in &members {
+                    if agrees(&center, m) {
+                        if let Some(a) = agree.get_mut(m.0) {
+                            *a = true;
+                        }
+                    }
+                }
+            }
+            // One survivor alone is its own majority.
+            Some((center, _)) if members.len() == 1 => {
+                if let Some(a) = agree.get_mut(center.0) {
+                    *a = true;
+                }
+            }
+            // No group holds a majority: steer by nothing but a `prefer`
+            // system peer (the operator vouches for it), else wait.
+            _ => {
+                let prefer = self
+                    .slots
+                    .get(selection.system_peer_id)
+                    .is_some_and(|s| s.flags.contains(CandidateFlags::PREFER));
+                if let Some(a) = agree.get_mut(selection.system_peer_id).filter(|_| prefer) {
+                    *a = true;
+                }
+            }
+        }
+        agree
     }
 
     /// The system variables that follow the discipline (poll, frequency,

@@ -128,6 +128,8 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8> {
     discipline: Discipline,
     sys: SystemVariables,
     system_peer: Option<AssociationId>,
+    /// Whether the clock was ever synchronised (ends the startup quorum).
+    synchronized_once: bool,
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>,
     control: Option<(SocketAddr, ControlReply)>,
@@ -159,6 +161,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             discipline,
             sys,
             system_peer: None,
+            synchronized_once: false,
             server: Server::new(),
             access: Access::new(config.rate_limit, limiter_key),
             control: None,

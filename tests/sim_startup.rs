@@ -1,0 +1,32 @@
+//! Start-up with a falseticker among four servers, through the whole core in
+//! the simulator: the first source whose filter fills must not steer alone,
+//! and a survivor 50 ms off must not be fed to the discipline. Every client
+//! reaches 1 ms within seconds and never wanders off after that.
+#![cfg(feature = "sim")]
+
+use sundial::sim::{RunOptions, Scenario, run_client};
+
+#[test]
+fn falseticker_never_pulls_a_client_at_start() {
+    let scenario = Scenario::named("falseticker").expect("scenario");
+    let opts = RunOptions {
+        poll: Some(6),
+        duration: Some(900.0),
+        warmup: Some(300.0),
+        ..RunOptions::default()
+    };
+    for client in 0..8 {
+        let run = run_client(&scenario, &opts, client);
+        let s = &run.summary;
+        assert!(
+            s.time_to_1ms_s < 10.0,
+            "client {client}: took {} s to reach 1 ms",
+            s.time_to_1ms_s
+        );
+        assert!(
+            s.max_offset_us < 250.0,
+            "client {client}: {} µs off after the first five minutes",
+            s.max_offset_us
+        );
+    }
+}
