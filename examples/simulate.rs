@@ -4,13 +4,15 @@
 //! cargo run --release --features sim --example simulate -- --scenario NAME \
 //!     [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--json] [--plot FILE.svg]
 //! ```
-//! Scenarios: lan, wan, wan-wander, wan-asym, falseticker, outage, server-step, leap.
+//! Scenarios: lan, wan, wan-wander, wan-asym, falseticker, outage, server-step, leap,
+//! gps-pps, gps-loss (a GPS stratum-1 server and its clients: one line per node, server first).
 //! `--poll N` fixes minpoll = maxpoll = N; `default` is minpoll 6, maxpoll 10
 //! (iburst in both). With `--json`, one line of JSON per client. Each client
 //! runs the whole core (`Ntp`) through its sans-IO API.
 
 use std::process::ExitCode;
 
+use sundial::sim::gps_world::{GPS_NAMES, GpsScenario, run_gps};
 use sundial::sim::plot::offset_svg;
 use sundial::sim::scenario::NAMES;
 use sundial::sim::{RunOptions, Scenario, SimClient, Summary, run_client};
@@ -29,7 +31,7 @@ struct Args {
 fn usage() -> String {
     format!(
         "usage: simulate --scenario NAME [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--json] [--plot FILE.svg]\nscenarios: {}",
-        NAMES.join(", ")
+        [&NAMES[..], &GPS_NAMES[..]].concat().join(", ")
     )
 }
 
@@ -89,10 +91,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(scenario) = Scenario::named(&args.scenario) else {
-        eprintln!("unknown scenario {}\n{}", args.scenario, usage());
-        return ExitCode::from(2);
-    };
     let opts = RunOptions {
         poll: args.poll,
         seed: args.seed,
@@ -100,6 +98,13 @@ fn main() -> ExitCode {
         warmup: args.warmup,
         trace_every: if args.plot.is_some() { 10 } else { 0 },
         ..RunOptions::default()
+    };
+    if let Some(gps) = GpsScenario::named(&args.scenario) {
+        return simulate_gps(&gps, &opts, &args);
+    }
+    let Some(scenario) = Scenario::named(&args.scenario) else {
+        eprintln!("unknown scenario {}\n{}", args.scenario, usage());
+        return ExitCode::from(2);
     };
     let mut summaries: Vec<Summary> = Vec::new();
     let mut traces = Vec::new();
@@ -181,6 +186,33 @@ fn main() -> ExitCode {
             args.seed
         );
         if let Err(e) = std::fs::write(&path, offset_svg(&title, &traces)) {
+            eprintln!("cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The GPS scenarios: a stratum-1 server and `--clients` LAN clients in one world.
+fn simulate_gps(gps: &GpsScenario, opts: &RunOptions, args: &Args) -> ExitCode {
+    let run = run_gps(gps, opts, args.clients as usize);
+    if args.json {
+        run.json_lines().iter().for_each(|l| println!("{l}"));
+    } else {
+        println!(
+            "scenario {} poll {} seed {} clients {}",
+            gps.name,
+            args.poll.map_or("default".to_string(), |p| p.to_string()),
+            args.seed,
+            args.clients
+        );
+        run.table().iter().for_each(|l| println!("{l}"));
+    }
+    if let Some(path) = &args.plot {
+        let mut traces = vec![run.server_metrics.trace.clone()];
+        traces.extend(run.clients.iter().map(|c| c.1.trace.clone()));
+        let title = format!("sundial: {} (seed {})", gps.name, args.seed);
+        if let Err(e) = std::fs::write(path, offset_svg(&title, &traces)) {
             eprintln!("cannot write {path}: {e}");
             return ExitCode::FAILURE;
         }

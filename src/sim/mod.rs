@@ -12,6 +12,8 @@
 //! - [`server`]: servers answering real NTP packets (perfect, falseticker,
 //!   stepping, dying);
 //! - [`scenario`]: the named worlds of issue 5;
+//! - [`gps`], [`gps_node`], [`gps_world`], [`gps_report`]: the GPS stratum-1 server, its
+//!   receiver and LAN clients (issue 6: `gps-pps`, `gps-loss`);
 //! - [`system_node`]: a client host running the whole core (`Ntp`) through
 //!   its sans-IO API, as the daemon and firmware do;
 //! - [`client`]: the trait the event loop drives a client host through;
@@ -25,6 +27,10 @@
 //! ```
 
 pub mod client;
+pub mod gps;
+pub mod gps_node;
+pub mod gps_report;
+pub mod gps_world;
 pub mod metrics;
 pub mod network;
 pub mod oscillator;
