@@ -24,6 +24,12 @@ fn object(summary: &Summary, client: usize, prefix: &str, suffix: &str) -> Strin
         .strip_prefix('{')
         .and_then(|b| b.strip_suffix('}'))
         .unwrap_or("");
+    // The server is no client: drop the index there.
+    let body = if client == usize::MAX {
+        body.split_once(',').map_or(body, |(_, rest)| rest)
+    } else {
+        body
+    };
     format!("{{{prefix}{body}{suffix}}}")
 }
 
@@ -56,7 +62,7 @@ impl GpsRun {
         extra.push(']');
         let mut lines = vec![object(
             &self.server,
-            0,
+            usize::MAX,
             &format!("\"node\":\"gps\",\"stratum\":{stratum},"),
             &extra,
         )];

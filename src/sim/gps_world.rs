@@ -193,7 +193,15 @@ pub fn run_gps(scenario: &GpsScenario, opts: &RunOptions, clients: usize) -> Gps
         ..opts.discipline
     };
     let mut nodes: Vec<SystemNode> = (0..clients)
-        .map(|i| SystemNode::new(osc(), 1, poll, config, opts.seed ^ (i as u64 + 1) * 0x9E37))
+        .map(|i| {
+            SystemNode::new(
+                osc(),
+                1,
+                poll,
+                config,
+                opts.seed ^ ((i as u64 + 1) * 0x9E37),
+            )
+        })
         .collect();
     let mut metrics: Vec<Metrics> = (0..=clients)
         .map(|_| Metrics::new(warmup, opts.trace_every))

@@ -166,6 +166,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             + peer_dispersion
             + selection.jitter
             + selection.offset.abs();
+        self.held_dispersion = self.sys.root_dispersion;
         self.sys.source = source;
         self.sys.offset = selection.offset;
         self.sys.system_jitter = selection.jitter;
@@ -352,20 +353,41 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             .phase_uncertainty()
             .unwrap_or(NtpDuration::ZERO);
         self.sys.time_constant = self.sys.poll.log2();
-        if self.system_peer.is_none() && self.sys.is_synchronized() {
-            // Free-running: once the root distance passes maxdist nobody
-            // should trust us (ntpd's behaviour after losing every source).
+        if !self.sys.is_synchronized() {
+            return;
+        }
+        let refclock_lost = self.last_peer_refclock_lost(now);
+        if refclock_lost {
+            self.system_peer = None;
+        }
+        if self.system_peer.is_none() {
+            // Free-running: the root dispersion we advertise grows by PHI
+            // from the last update (RFC 5905), and once the root distance
+            // passes maxdist nobody should trust us (ntpd's behaviour after
+            // losing every source). A reference clock past its trust time
+            // is not believed at all: unsynchronised at once.
             let age = self
                 .sys
                 .reference_time
                 .map_or(NtpDuration::MAX, |t| now.duration_since(t));
             let grown = crate::association::filter::phi_dispersion(age);
-            let distance = self.sys.root_delay.shift(-1) + self.sys.root_dispersion + grown;
-            if distance >= self.config.select.maxdist {
+            self.sys.root_dispersion = self.held_dispersion + grown;
+            let distance = self.sys.root_delay.shift(-1) + self.sys.root_dispersion;
+            if refclock_lost || distance >= self.config.select.maxdist {
                 self.sys.leap = LeapIndicator::Unsynchronized;
                 self.sys.stratum = STRATUM_UNSYNCHRONIZED;
                 self.emit(Event::SyncLost);
             }
         }
+    }
+
+    /// Whether the source we last synchronised to is a reference clock
+    /// whose driver no longer vouches for its time (no fix and the trust
+    /// time ran out, or never synchronised).
+    fn last_peer_refclock_lost(&self, now: NtpTime) -> bool {
+        self.slots.iter().any(|s| {
+            s.id.0 == self.sys.peer
+                && matches!(&s.source, Source::Refclock(r) if !r.driver().status(now).sync.is_usable())
+        })
     }
 }

@@ -130,6 +130,9 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8> {
     system_peer: Option<AssociationId>,
     /// Whether the clock was ever synchronised (ends the startup quorum).
     synchronized_once: bool,
+    /// Root dispersion at the last system-peer update (2^-32 s); free-running,
+    /// the advertised value grows from it at PHI.
+    held_dispersion: crate::time::NtpDuration,
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>,
     control: Option<(SocketAddr, ControlReply)>,
@@ -160,6 +163,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             keys: KeyTable::new(),
             discipline,
             sys,
+            held_dispersion: crate::time::NtpDuration::ZERO,
             system_peer: None,
             synchronized_once: false,
             server: Server::new(),
