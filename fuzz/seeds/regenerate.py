@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Rebuild the fuzz seed corpora in fuzz/seeds/<target>/ (run from the repo root).
+
+Seeds are real inputs, so the fuzzers start past the parsers' front doors:
+UDP payloads captured on loopback from chrony and ntpsec (../shared/vectors,
+read-only JSON with `payload_hex`), configuration and keys files from
+tests/data/conf, and valid NMEA / Meinberg sentences. .ci/run passes each
+directory to `cargo fuzz run <target> corpus/<target> seeds/<target>`; the
+grown corpus (fuzz/corpus) stays out of git.
+"""
+import json
+import os
+import shutil
+import sys
+
+ROOT = os.getcwd()
+VECTORS = os.environ.get("SUNDIAL_VECTORS", os.path.join(ROOT, "..", "shared", "vectors"))
+SEEDS = os.path.join(ROOT, "fuzz", "seeds")
+CONF = os.path.join(ROOT, "tests", "data", "conf")
+
+
+def packets(name):
+    with open(os.path.join(VECTORS, name + ".json")) as f:
+        return [p for p in json.load(f)["packets"] if p.get("transport") == "udp"]
+
+
+def write(target, name, data):
+    d = os.path.join(SEEDS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def uniq(pkts, limit):
+    """The first `limit` packets with distinct (mode, length)."""
+    seen, out = set(), []
+    for p in pkts:
+        k = (p["mode"], p["length"])
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out[:limit]
+
+
+def main():
+    if not os.path.isdir(VECTORS):
+        sys.exit(f"no vectors at {VECTORS}")
+    for t in os.listdir(SEEDS):
+        if os.path.isdir(os.path.join(SEEDS, t)):
+            shutil.rmtree(os.path.join(SEEDS, t))
+
+    ntp = ["a1_chrony_client_chrony_server", "a2_ntpdig_to_chrony_server",
+           "b0_ntpsec_unsynced_server_response", "b1_ntpdig_to_ntpsec_server",
+           "b2_chrony_client_ntpsec_server", "d1_ntpdig_auth_to_chrony_server",
+           "e1_chrony_symmetric_peers_basic", "f3_ntpsec_kod_rate_and_deny"]
+    mode6 = ["c1_ntpq_rv_readvar", "c3_ntpq_as_readstat", "c4_ntpq_peers"]
+
+    for cap in ntp:
+        for p in uniq(packets(cap), 4):
+            raw = bytes.fromhex(p["payload_hex"])
+            tag = f"{cap[:2]}-f{p['frame']}-m{p['mode']}-{p['length']}"
+            # packet: every NTP payload (client, server, symmetric, KoD, MAC'd).
+            write("packet", tag, raw)
+            # server_reply: the requests (mode 3, and mode 1 symmetric ones).
+            if p["mode"] in (1, 3):
+                write("server_reply", tag, raw)
+            # association: selector byte, a poll (op 0x04), then the captured
+            # server/peer header as a reply-shaped packet (op 0x02: our cookie
+            # goes in as origin). Keyed selector 1 signs it with key 1 (op 0x22);
+            # selector 0x84 is interleaved with iburst (op 0x12: receive stamp as origin).
+            if p["mode"] in (1, 2, 4, 5):
+                head = raw[:48]
+                sel = 3 if p["mode"] in (1, 2) else 0
+                write("association", tag, bytes([sel, 0x04, 0x02]) + head + bytes([0x04, 0x02]) + head)
+                if p["mode"] == 4:
+                    write("association", tag + "-keyed", bytes([1, 0x04, 0x22]) + head)
+                    write("association", tag + "-iburst-xleave", bytes([0x84, 0x04, 0x12]) + head + bytes([0x04, 0x02]) + head)
+    for cap in mode6:
+        for p in packets(cap):
+            raw = bytes.fromhex(p["payload_hex"])
+            tag = f"{cap[:2]}-f{p['frame']}-{p['length']}"
+            write("control", tag, raw)
+            write("control_responder", tag, raw)
+
+    for f in ["workstation.conf", "debian-ntpsec.conf", "restrict-policy.conf",
+              "stratum2-peers.conf", "meinberg-gps-dcf77.conf", "tuning-and-logging.conf"]:
+        with open(os.path.join(CONF, f), "rb") as src:
+            write("config_ntpconf", f, src.read())
+    for f in ["ntpsec.keys", "chrony.keys"]:
+        with open(os.path.join(CONF, f), "rb") as src:
+            write("config_keys", f, src.read())
+    with open(os.path.join(VECTORS, "ntp.keys"), "rb") as src:
+        write("config_keys", "capture-ntp.keys", src.read())
+
+    nmea = [
+        "$GNRMC,083559.00,A,4717.11437,N,00833.91522,E,0.004,77.52,091202,,,A,V*33\r\n",
+        "$GNGGA,092725.00,4717.11399,N,00833.91590,E,1,08,1.01,499.6,M,48.0,M,,*45\r\n",
+        "$GNZDA,082710.00,16,09,2002,00,00*7A\r\n",
+        "$GNGLL,4717.11364,N,00833.91565,E,092321.00,A,A*7E\r\n",
+        "$GPRMC,161229.487,A,3723.2475,N,12158.3416,W,0.13,309.62,120598,,,A*7D\r\n",
+        "$GPGGA,002153.000,3342.6618,N,11751.3858,W,1,10,1.2,27.0,M,-34.2,M,,0000*5E\r\n",
+        "$GPZDA,181813,14,10,2003,00,00*4F\r\n",
+    ]
+    for i, s in enumerate(nmea):
+        write("nmea", f"sentence-{i}", s.encode())
+    write("nmea", "stream", "".join(nmea).encode())
+    meinberg = [
+        b"\x02D:30.06.15;T:2;U:23.10.00;  UA\x03",
+        b"\x02D:01.07.26;T:3;U:14.00.00;# S \x03",
+        b"\x02D:01.01.27;T:5;U:00.30.00;    \x03",
+        b"\x02D:22.11.26;T:7;U:01.00.00; *  \x03",
+    ]
+    for i, s in enumerate(meinberg):
+        write("meinberg", f"string-{i}", s)
+    write("meinberg", "stream", b"".join(meinberg))
+
+
+if __name__ == "__main__":
+    main()
