@@ -30,3 +30,23 @@ fn falseticker_never_pulls_a_client_at_start() {
         );
     }
 }
+
+#[test]
+fn system_peer_does_not_hop_between_equal_servers() {
+    // Three equal lan servers (and a falseticker) for a day: λ saw-tooths
+    // with every poll, which must not make selection hop each time (it did
+    // about 150 times a day under the plain "twice as good" rule).
+    let scenario = Scenario::named("falseticker").expect("scenario");
+    let opts = RunOptions {
+        poll: Some(6),
+        ..RunOptions::default()
+    };
+    for client in 0..4 {
+        let run = run_client(&scenario, &opts, client);
+        let changes = run.node.peer_changes.len();
+        assert!(
+            changes < 40,
+            "client {client}: {changes} system peer changes in 24 h"
+        );
+    }
+}

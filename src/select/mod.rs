@@ -56,7 +56,9 @@
 //! * Otherwise the old system peer (the candidate whose incoming tally is
 //!   [`Tally::SystemPeer`]) stays while it survives clustering, has the same
 //!   stratum as the best-ranked survivor, and its root distance is at most
-//!   twice the best one's. Only then does selection hop to the best.
+//!   twice the best one's plus a margin (2 · mindist + PHI · 2^poll, the
+//!   saw-tooth λ goes through between two updates of an equally good
+//!   source). Only then does selection hop to the best.
 //! * A PPS source (flag [`CandidateFlags::PPS`]) must survive the
 //!   intersection, never enters clustering or combining, and becomes the
 //!   system peer (tally `o`, the prefer peer keeps `*`) only while a
@@ -498,6 +500,19 @@ impl<const N: usize> Selector<N> {
         };
         let stratum_of = |m: &Member| candidates.get(m.index).map_or(16, |c| c.stratum);
         let old = survivors.iter().find(|m| Some(m.index) == old_sys).copied();
+        // λ saw-tooths by PHI · 2^poll between a source's updates (≈ 1 ms
+        // at 64 s) and never falls below mindist, so equal sources take turns
+        // being "twice as good" right after their own update: hop only when
+        // the old peer is worse by more than that as well.
+        let hop_margin = old.map_or(0, |o| {
+            let poll = candidates
+                .get(o.index)
+                .map_or(0, |c| i32::from(c.poll.log2().clamp(0, 17)));
+            p.mindist
+                .to_bits()
+                .saturating_mul(2)
+                .saturating_add(PHI_PER_SECOND.shift(poll).to_bits())
+        });
         let preferred = old
             .filter(|m| flags_of(m).contains(CandidateFlags::PREFER))
             .or_else(|| {
@@ -512,7 +527,8 @@ impl<const N: usize> Selector<N> {
             match old {
                 Some(o)
                     if stratum_of(&o) == stratum_of(&best)
-                        && o.distance <= best.distance.saturating_mul(2) =>
+                        && o.distance
+                            <= best.distance.saturating_mul(2).saturating_add(hop_margin) =>
                 {
                     o
                 }
