@@ -27,6 +27,7 @@ use host::clock::{HostClock, RealClock, VirtualClock, system_now};
 use host::net::{Batch, NtpSocket, RxStamp, wait_readable};
 use host::setup::{Core, Overrides};
 use host::stats::{StatsFile, loopstats_line, peerstats_line};
+use sundial::system::Transmit;
 use sundial::time::{Frequency, NtpDuration, NtpTime};
 
 const USAGE: &str = "usage: ntpd [-c FILE] [--check-config FILE] [-g] [-x] [-q] [--port N] [--listen ADDR]... \
@@ -210,6 +211,10 @@ impl<C: HostClock> Daemon<C> {
                 return;
             }
             let mut replies = 0;
+            // What went into each reply slot, to report its send time (the
+            // server's interleaved mode needs the transmit time of the
+            // previous reply to each client).
+            let mut sent: [Option<(Transmit, NtpTime)>; 64] = [None; 64];
             for s in rx.slots.iter().take(n) {
                 let Some(from) = s.peer else { continue };
                 self.stamps[usize::from(s.stamp == RxStamp::Kernel)] += 1;
@@ -224,15 +229,24 @@ impl<C: HostClock> Daemon<C> {
                     self.ntp.stamp_transmit(&t, &mut out.buf, stamp);
                     out.len = t.len;
                     out.peer = Some(t.to);
+                    if let Some(slot) = sent.get_mut(replies) {
+                        *slot = Some((t, stamp));
+                    }
                     replies += 1;
                 }
             }
             if replies > 0 {
                 match self.socks[i].send_batch(tx, replies) {
-                    Ok(k) if k < replies => {
-                        log::debug!("socket full: {} replies dropped", replies - k)
+                    Ok(k) => {
+                        if k < replies {
+                            log::debug!("socket full: {} replies dropped", replies - k);
+                        }
+                        // The stamp taken right before the send is the best
+                        // transmit time we have without SO_TIMESTAMPING.
+                        for (t, stamp) in sent.iter().take(k).flatten() {
+                            self.ntp.transmitted(t, *stamp);
+                        }
                     }
-                    Ok(_) => {}
                     Err(e) => log::warn!("send replies: {e}"),
                 }
             }
