@@ -75,6 +75,26 @@ def main():
                 if p["mode"] == 4:
                     write("association", tag + "-keyed", bytes([1, 0x04, 0x22]) + head)
                     write("association", tag + "-iburst-xleave", bytes([0x84, 0x04, 0x12]) + head + bytes([0x04, 0x02]) + head)
+    # system: records [source][advance, 250 ms units][len][bytes]; an even source is the
+    # upstream server, an odd one anyone (clients, ntpq). Requests from clients (plain and
+    # MD5 key 1), the captured server replies from upstream, and mode 6 queries.
+    def rec(source, advance, raw):
+        return bytes([source, advance, len(raw)]) + raw
+    reqs = [bytes.fromhex(p["payload_hex"]) for p in packets("a1_chrony_client_chrony_server")[:1]]
+    reqs += [bytes.fromhex(p["payload_hex"]) for p in packets("d1_ntpdig_auth_to_chrony_server")
+             if p["mode"] == 3 and p["length"] == 68][:1]
+    replies = [bytes.fromhex(p["payload_hex"]) for cap in ntp[:5] for p in packets(cap)
+               if p["mode"] == 4 and p["length"] == 48]
+    queries = [bytes.fromhex(p["payload_hex"]) for cap in mode6 for p in packets(cap)
+               if p["length"] == 12]
+    for i, r in enumerate(reqs):
+        write("system", f"client-request-{i}", rec(1, 4, r) + rec(3, 4, r))
+    write("system", "upstream-replies", b"".join(rec(0, 16, r) for r in replies[:6]))
+    write("system", "upstream-then-clients", b"".join(rec(0, 16, r) for r in replies[:3])
+          + b"".join(rec(5, 1, r) for r in reqs))
+    for i, q in enumerate(queries[:3]):
+        write("system", f"mode6-{i}", rec(7, 1, q))
+
     for cap in mode6:
         for p in packets(cap):
             raw = bytes.fromhex(p["payload_hex"])
