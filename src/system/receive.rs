@@ -304,20 +304,14 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         if let Decision::Kod(code) = decision {
             let built = self.server.kod(bytes, code, &self.keys, out).ok()?;
             self.counters.kod_sent = self.counters.kod_sent.saturating_add(1);
-            return Some(Transmit::reply(
-                from,
-                built,
-                None,
-                TransmitKind::KissOfDeath,
-            ));
+            return Some(Transmit::reply(from, built, TransmitKind::KissOfDeath));
         }
         let built = self
             .server
             .reply(bytes, from, rx_time, &self.sys, &self.keys, out)
             .ok()?;
         self.counters.replies = self.counters.replies.saturating_add(1);
-        let key = packet_key_id(bytes);
-        Some(Transmit::reply(from, built, key, TransmitKind::Reply))
+        Some(Transmit::reply(from, built, TransmitKind::Reply))
     }
 
     /// A mode 6 request: access control, then the first fragment of the reply
@@ -367,11 +361,4 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.control = Some((from, reply));
         self.next_control_fragment(now, out)
     }
-}
-
-/// The key id of a request's MAC, if it has one (the server signed the reply
-/// with it, so a late transmit stamp must re-sign with it).
-fn packet_key_id(bytes: &[u8]) -> Option<crate::auth::KeyId> {
-    let packet = NtpPacket::parse(bytes).ok()?;
-    packet.mac.map(|m| crate::auth::KeyId(m.key_id))
 }

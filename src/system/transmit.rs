@@ -53,18 +53,15 @@ pub struct Transmit {
 }
 
 impl Transmit {
-    pub(crate) fn reply(
-        to: SocketAddr,
-        built: BuiltPacket,
-        key: Option<KeyId>,
-        kind: TransmitKind,
-    ) -> Transmit {
+    /// A server reply or kiss as the server built it; a signed reply keeps
+    /// its key so a late transmit stamp re-signs with it.
+    pub(crate) fn reply(to: SocketAddr, built: BuiltPacket, kind: TransmitKind) -> Transmit {
         Transmit {
             to,
             len: built.len,
             kind,
             stamp_at_send: built.stamp_at_send,
-            key,
+            key: built.key,
             receive: built.receive,
         }
     }
