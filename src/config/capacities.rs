@@ -25,6 +25,10 @@ pub const MAX_LOGCONFIG: usize = 8;
 pub const MAX_INTERFACE_RULES: usize = 4;
 /// Interface names in `interface listen eth0`: bytes.
 pub const INTERFACE_NAME_LEN: usize = 16;
+/// Reference clock device path overrides (`device`, ntpsec `path`/`ppspath`): paths.
+pub const MAX_DEVICE_PATHS: usize = 4;
+/// Reference clock device path overrides: bytes of all paths together.
+pub const DEVICE_TEXT_LEN: usize = 160;
 /// Warnings kept per parsed file (further ones are only counted).
 pub const MAX_WARNINGS: usize = 8;
 /// Input words quoted in error messages: bytes.

@@ -76,6 +76,7 @@ impl<const S: usize, const R: usize, const K: usize> Config<S, R, K> {
         for f in &self.fudges {
             line(w, |w| f.write_to(w))?;
         }
+        self.devices.write_lines(w)?;
         match self.broadcast_client {
             Some(true) => w.write_str("broadcastclient yes\n")?,
             Some(false) => w.write_str("broadcastclient no\n")?,

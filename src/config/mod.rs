@@ -22,8 +22,9 @@
 //! | directive | stored in | notes |
 //! |---|---|---|
 //! | `server` `peer` `pool` `broadcast` ADDR options | [`Config::associations`] | `-4`/`-6`; options `key` `version` `minpoll` `maxpoll` `mode`/`subtype` `ttl` `iburst` `burst` `prefer` `noselect` `true` `preempt` `xleave` |
-//! | `refclock NAME [unit N] ...` (ntpsec) | association + [`Config::fudges`] | `path`/`ppspath`/`baud` refused |
+//! | `refclock NAME [unit N] ...` (ntpsec) | association + [`Config::fudges`] (+ [`Config::devices`]) | `path`/`ppspath` kept, `baud` refused (use `mode`) |
 //! | `fudge 127.127.T.U` `time1` `time2` `stratum` `refid` `flag1..4` | [`Config::fudges`] | repeated lines merge |
+//! | `device 127.127.T.U [timedata PATH] [ppsdata PATH]` (ntpd 4.2.8) | [`Config::devices`] | at most 4 paths |
 //! | `restrict [-4\|-6] default\|source\|ADDR [mask M]\|ADDR/LEN flags` | [`Config::restrictions`] | all ntpd 4.2.8 flags; no host names |
 //! | `discard` `average` `minimum` `monitor` | [`Config::discard`] | |
 //! | `driftfile` `leapfile` `keys` `logfile` `statsdir` PATH | `Option<Path>` fields | quoted paths may hold spaces |
@@ -59,6 +60,7 @@
 mod address;
 mod association;
 pub mod capacities;
+mod device;
 mod emit;
 mod error;
 mod flags;
@@ -77,6 +79,7 @@ mod value;
 
 pub use address::{Address, AddressFamily, HostName, RefclockId};
 pub use association::{Association, AssociationFlags, AssociationKind, AssociationOptions};
+pub use device::{DevicePaths, DevicePathsFull, DeviceRole};
 pub use error::{Error, ErrorKind, Snippet, Warning, WarningKind, Warnings};
 pub use flags::SystemFlags;
 pub use interface::{InterfaceAction, InterfaceRule, InterfaceTarget};

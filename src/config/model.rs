@@ -6,6 +6,7 @@
 
 use super::association::Association;
 use super::capacities::{MAX_FILEGENS, MAX_INTERFACE_RULES, MAX_LOGCONFIG, MAX_SETVARS, PATH_LEN};
+use super::device::DevicePaths;
 use super::flags::SystemFlags;
 use super::interface::InterfaceRule;
 use super::logging::{FileGen, LogConfigItem, StatsKinds};
@@ -29,6 +30,9 @@ pub struct Config<const S: usize, const R: usize, const K: usize> {
     pub associations: heapless::Vec<Association, S>,
     /// Reference clock calibrations, one per clock (later lines update earlier ones).
     pub fudges: heapless::Vec<Fudge, S>,
+    /// Reference clock device paths (`device`, ntpsec `path`/`ppspath`); without one a host
+    /// opens the driver's default device.
+    pub devices: DevicePaths,
     /// `restrict` lines in file order.
     pub restrictions: heapless::Vec<Restrict, R>,
     /// `discard`: rate limits for `restrict ... limited`.
@@ -80,6 +84,7 @@ impl<const S: usize, const R: usize, const K: usize> Default for Config<S, R, K>
         Config {
             associations: heapless::Vec::new(),
             fudges: heapless::Vec::new(),
+            devices: DevicePaths::new(),
             restrictions: heapless::Vec::new(),
             discard: Discard::default(),
             interfaces: heapless::Vec::new(),

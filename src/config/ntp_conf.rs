@@ -14,12 +14,14 @@
 //! * ntpd directives for features we do not have (`includefile`, Autokey's `crypto`,
 //!   `manycastclient`, `trap`, `leapsmearinterval`, ...) are errors that say "not supported",
 //!   so a configuration never silently loses something it relies on.
-//! * ntpsec's `refclock NAME ...` becomes a `server 127.127.T.U` association plus a `fudge`.
+//! * ntpsec's `refclock NAME ...` becomes a `server 127.127.T.U` association plus a `fudge`;
+//!   its `path`/`ppspath` go where ntpd 4.2.8's `device ... timedata/ppsdata` go.
 //! * A list that is full is an error ([`ErrorKind::TooMany`]), never silently cut.
 
 use super::address::Address;
 use super::association::{Association, AssociationKind};
 use super::capacities::{MAX_FILEGENS, MAX_INTERFACE_RULES, MAX_LOGCONFIG, MAX_SETVARS, PATH_LEN};
+use super::device::parse_device;
 use super::error::{Error, ErrorKind, Snippet, Warning, WarningKind, Warnings};
 use super::flags::parse_flags;
 use super::interface::InterfaceRule;
@@ -263,7 +265,7 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
                 self.add_association(a, col)?;
             }
             "refclock" => {
-                let (a, f) = parse_refclock(c)?;
+                let (a, f) = parse_refclock(c, &mut self.config.devices)?;
                 self.add_association(a, col)?;
                 if !f.is_empty() {
                     self.add_fudge(f, col)?;
@@ -273,6 +275,7 @@ impl<const S: usize, const R: usize, const K: usize> Parser<S, R, K> {
                 let f = parse_fudge(c)?;
                 self.add_fudge(f, col)?;
             }
+            "device" => parse_device(c, &mut self.config.devices)?,
             "manycastserver" | "multicastclient" => {
                 let directive = if word.text == "manycastserver" {
                     "manycastserver"

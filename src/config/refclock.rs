@@ -8,6 +8,7 @@ use core::fmt;
 
 use super::address::{Address, RefclockId};
 use super::association::{Association, AssociationKind, AssociationOptions};
+use super::device::{DevicePaths, DeviceRole};
 use super::error::{Error, ErrorKind, Snippet};
 use super::lexer::{Cursor, Token};
 use super::value::{int, required, seconds_in, write_seconds_options};
@@ -231,8 +232,12 @@ pub fn driver_name(driver: u8) -> Option<&'static str> {
     DRIVERS.iter().find(|(_, d)| *d == driver).map(|(n, _)| *n)
 }
 
-/// Parses the rest of an ntpsec `refclock` line into the association and its fudge.
-pub(crate) fn parse_refclock(cursor: &mut Cursor<'_>) -> Result<(Association, Fudge), Error> {
+/// Parses the rest of an ntpsec `refclock` line into the association and its fudge; its
+/// `path`/`ppspath` go into `devices` (only if the whole line parses).
+pub(crate) fn parse_refclock(
+    cursor: &mut Cursor<'_>,
+    devices: &mut DevicePaths,
+) -> Result<(Association, Fudge), Error> {
     let t = required(
         cursor,
         "refclock",
@@ -254,15 +259,20 @@ pub(crate) fn parse_refclock(cursor: &mut Cursor<'_>) -> Result<(Association, Fu
     let mut unit = 0u8;
     let mut options = AssociationOptions::default();
     let mut fudge = Fudge::new(RefclockId { driver, unit: 0 });
+    let mut paths: [Option<Token<'_>>; 2] = [None, None];
     while let Some(word) = cursor.next_token()? {
         if word.text == "unit" {
             let u = required(cursor, "unit", "a unit number (0..255)")?;
             unit = int(&u, "unit", 0, 255, "0..255")?;
-        } else if matches!(word.text, "path" | "ppspath" | "baud") {
+        } else if word.text == "path" {
+            paths[0] = Some(required(cursor, "path", "a device path")?);
+        } else if word.text == "ppspath" {
+            paths[1] = Some(required(cursor, "ppspath", "a device path")?);
+        } else if word.text == "baud" {
             return Err(Error::at(
                 word.column,
                 ErrorKind::Unsupported {
-                    what: "a device path or speed in `refclock` (the caller opens devices)",
+                    what: "`baud` in `refclock` (the driver's `mode` sets the line speed)",
                     word: Snippet::new(word.text),
                 },
             ));
@@ -279,6 +289,16 @@ pub(crate) fn parse_refclock(cursor: &mut Cursor<'_>) -> Result<(Association, Fu
     options.check(t.column)?;
     let clock = RefclockId { driver, unit };
     fudge.clock = clock;
+    let mut next = devices.clone();
+    for (role, path) in [DeviceRole::TimeData, DeviceRole::PpsData]
+        .into_iter()
+        .zip(&paths)
+    {
+        if let Some(p) = path {
+            next.set_from(clock, role, p)?;
+        }
+    }
+    *devices = next;
     let association = Association {
         kind: AssociationKind::Server,
         family: None,
@@ -327,15 +347,19 @@ mod tests {
 
     #[test]
     fn ntpsec_refclock() {
-        let (a, f) =
-            parse_refclock(&mut Cursor::new("local stratum 10 minpoll 3 maxpoll 3")).unwrap();
+        let mut d = DevicePaths::new();
+        let (a, f) = parse_refclock(
+            &mut Cursor::new("local stratum 10 minpoll 3 maxpoll 3"),
+            &mut d,
+        )
+        .unwrap();
         assert_eq!(
             a.address,
             Address::Refclock(RefclockId { driver: 1, unit: 0 })
         );
         assert_eq!(a.options.minpoll.map(|p| p.log2()), Some(3));
         assert_eq!(f.stratum, Some(10));
-        let (a, _) = parse_refclock(&mut Cursor::new("nmea unit 1 prefer")).unwrap();
+        let (a, _) = parse_refclock(&mut Cursor::new("nmea unit 1 prefer"), &mut d).unwrap();
         assert_eq!(
             a.address,
             Address::Refclock(RefclockId {
@@ -344,5 +368,33 @@ mod tests {
             })
         );
         assert_eq!(driver_name(20), Some("nmea"));
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn ntpsec_paths() {
+        let mut d = DevicePaths::new();
+        let (a, _) = parse_refclock(
+            &mut Cursor::new("nmea unit 2 path /dev/ttyAMA0 ppspath /dev/pps0 mode 16"),
+            &mut d,
+        )
+        .unwrap();
+        let id = RefclockId {
+            driver: 20,
+            unit: 2,
+        };
+        assert_eq!(a.options.mode, Some(16));
+        assert_eq!(d.get(id, DeviceRole::TimeData), Some("/dev/ttyAMA0"));
+        assert_eq!(d.get(id, DeviceRole::PpsData), Some("/dev/pps0"));
+        let before = d.clone();
+        let e = parse_refclock(
+            &mut Cursor::new("pps unit 1 ppspath /dev/pps1 bogus"),
+            &mut d,
+        )
+        .unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::UnknownOption { .. }));
+        let e = parse_refclock(&mut Cursor::new("nmea baud 9600"), &mut d).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported { .. }));
+        assert_eq!(d, before);
     }
 }

@@ -34,11 +34,12 @@
 //! when nothing else survives. The stratum is the clock's own (0 for real time sources); a
 //! server synchronised to it advertises one more.
 //!
-//! Files: [`id`] pseudo addresses, [`input`] input traits and adapters, [`sentence`]
+//! Files: [`id`] pseudo addresses, [`device`] device names, [`input`] input traits and adapters, [`sentence`]
 //! framing, [`calendar`] dates, [`emit`] time-code writers, [`nmea`]/[`nmea_clock`], [`meinberg`]/[`meinberg_clock`],
 //! [`pps`], [`local`], [`fudge`], [`median`], [`status`].
 
 pub mod calendar;
+pub mod device;
 pub mod emit;
 pub mod fudge;
 pub mod id;
