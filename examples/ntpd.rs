@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use host::args::{Args, die};
 use host::clock::{HostClock, RealClock, VirtualClock, system_now};
-use host::net::{Batch, NtpSocket, RxStamp, wait_readable};
+use host::net::{Batch, NtpSocket, RxStamp};
 use host::setup::{Core, Overrides};
 use host::stats::{StatsFile, loopstats_line, peerstats_line};
 use sundial::system::Transmit;
@@ -143,6 +143,8 @@ struct Daemon<C: HostClock> {
     stamps: [u64; 2],
     /// Report the virtual clock's true error (its offset from the system clock).
     is_virtual: bool,
+    /// Reference clock serial ports and PPS sources.
+    refclocks: host::refclocks::Refclocks,
 }
 
 impl<C: HostClock> Daemon<C> {
@@ -395,13 +397,15 @@ impl<C: HostClock> Daemon<C> {
             let until = (wake - now).max(NtpDuration::ZERO);
             // Wake at least once a second for signals, status lines and the duration limit.
             let wait = Duration::from_nanos(until.as_nanos().clamp(0, 1_000_000_000) as u64);
-            let ready = match wait_readable(&self.fds, Some(wait)) {
+            let wait = self.refclocks.cap_wait(wait);
+            let ready = match self.refclocks.wait_readable(&self.fds, Some(wait)) {
                 Ok(r) => r,
                 Err(e) => {
                     log::error!("poll: {e}");
                     return 1;
                 }
             };
+            self.refclocks.service(&mut self.ntp, &self.clock);
             for (i, r) in ready.iter().enumerate() {
                 if *r {
                     self.receive(i, &mut rx, &mut tx);
@@ -586,6 +590,7 @@ fn start<C: HostClock>(
         peerstats,
     } = io;
     let fds = socks.iter().map(|s| s.as_raw_fd()).collect();
+    let refclocks = host::refclocks::Refclocks::open(&ntp, &conf.devices);
     let mut d = Daemon {
         ntp,
         clock,
@@ -598,6 +603,7 @@ fn start<C: HostClock>(
         last_rec: Vec::new(),
         stamps: [0; 2],
         is_virtual,
+        refclocks,
     };
     d.run(o)
 }

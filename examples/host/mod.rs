@@ -2,7 +2,7 @@
 //! sans-IO core. Everything here is Linux-specific glue that a daemon author writes once —
 //! sockets with kernel receive timestamps and batched I/O, a `poll(2)` wait, clocks (a virtual
 //! one for tests and dry runs, the real one through `clock_adjtime`), the drift file, signals and
-//! ntpd-style statistics lines. Protocol logic does not belong here: it lives in `src/`.
+//! ntpd-style statistics lines; reference clock devices (serial ports, kernel PPS). Protocol logic does not belong here: it lives in `src/`.
 //!
 //! Each example includes this module with `mod host;`; not every example uses every part.
 #![allow(dead_code)]
@@ -13,6 +13,9 @@ pub mod date;
 pub mod drift;
 pub mod logger;
 pub mod net;
+pub mod pps;
+pub mod refclocks;
+pub mod serial;
 pub mod setup;
 pub mod signal;
 pub mod stats;

@@ -249,6 +249,27 @@ impl Refclock {
         }
     }
 
+    /// Our clock was stepped: the offsets collected since the last poll were measured in the
+    /// old timescale, so they are dropped (combined with newer ones they would bend the
+    /// least-squares line far past both). The next poll starts afresh.
+    pub fn clock_stepped(&mut self) {
+        match &mut self.driver {
+            Driver::Nmea(c) => {
+                let _ = c.take();
+            }
+            Driver::Meinberg(c) => {
+                let _ = c.take();
+            }
+            Driver::Pps(p) => {
+                let _ = p.take();
+            }
+            Driver::Local(_) => {}
+        }
+        if let Some(p) = &mut self.attached_pps {
+            let _ = p.take();
+        }
+    }
+
     /// The sample for a poll at local time `now`: the combination of everything measured
     /// since the previous poll, or `None` if nothing usable arrived (or the clock is not
     /// synchronised). The local clock answers every poll.
@@ -382,6 +403,48 @@ mod tests {
         let gps = Refclock::new(RefclockId::new(8, 1), 7 + 128, Fudge::NONE).unwrap();
         assert_eq!(gps.serial_settings().map(|s| s.baud), Some(19_200));
         assert_eq!(gps.pps_edge(), Some(Edge::Assert));
+    }
+
+    fn zda(secs: i64) -> std::vec::Vec<u8> {
+        let date = calendar::Date::from_days_since_ntp_epoch(secs / 86_400).unwrap();
+        let s = secs % 86_400;
+        let tod =
+            calendar::TimeOfDay::new((s / 3600) as u8, (s / 60 % 60) as u8, (s % 60) as u8, 0)
+                .unwrap();
+        let mut buf = [0u8; 96];
+        let n =
+            emit::nmea_sentence(nmea::SentenceKind::Zda, *b"GP", date, tod, 0, &mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    #[test]
+    fn a_step_drops_offsets_of_the_old_timescale() {
+        let t0 = 3_900_000_000i64;
+        let late = NtpDuration::from_millis(300);
+        let run = |step: bool| {
+            let mut gps = Refclock::new(RefclockId::new(20, 0), 0, Fudge::NONE).unwrap();
+            for k in 0..4 {
+                gps.handle_serial(&zda(t0 + k), NtpTime::from_parts(t0 + k, 0) + late);
+            }
+            if step {
+                gps.clock_stepped();
+            }
+            for k in 4..8 {
+                gps.handle_serial(&zda(t0 + k), NtpTime::from_parts(t0 + k, 0));
+            }
+            gps.poll(NtpTime::from_parts(t0 + 8, 0)).unwrap().offset
+        };
+        assert!(
+            run(true).abs() < NtpDuration::from_micros(10),
+            "{}",
+            run(true)
+        );
+        // Without the step the old offsets (−0.3 s) pull the combination tens of ms away.
+        assert!(
+            run(false).abs() > NtpDuration::from_millis(10),
+            "{}",
+            run(false)
+        );
     }
 
     #[test]

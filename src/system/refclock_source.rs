@@ -121,6 +121,7 @@ impl RefclockSource {
 
     /// The local clock was stepped: samples in the old timescale are void.
     pub(crate) fn clock_stepped(&mut self, step: NtpDuration) {
+        self.driver.clock_stepped();
         self.filter.clear();
         self.timer.shift(step);
         self.last_sample = None;

@@ -1,0 +1,284 @@
+//! Reference clocks in the daemon without hardware: the test opens two pseudo-terminals and a
+//! FIFO, points our `ntpd` example at them (`device ... timedata/ppsdata` and ntpsec's
+//! `refclock ... path`), and plays a GPS receiver (NMEA RMC/GGA/ZDA at 4800 8N1), a Meinberg
+//! DCF77 receiver (standard time string, mode 2, 9600 7E2) and a PPS source (edge timestamps
+//! on the FIFO) at 1 Hz from the system clock. The daemon runs a virtual clock that starts
+//! 300 ms off: it must step onto the receivers' time, serve stratum 1, and our `ntpq -p` must
+//! list the three clocks with their refids (GPS, PPS, DCFa).
+//!
+//! Runs where the interop tests run (`CI` or `SUNDIAL_INTEROP=1`, after `cargo build
+//! --examples`): it starts the example binaries, which a plain `cargo test` does not rebuild.
+//! No root, no device, no network beyond loopback; the system clock is never touched (the
+//! daemon also runs without CAP_SYS_TIME).
+
+mod support;
+
+use std::fs::File;
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::FromRawFd;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sundial::refclock::calendar::{Date, TimeOfDay};
+use sundial::refclock::emit::{meinberg_string, nmea_sentence};
+use sundial::refclock::meinberg::{MeinbergStatus, MeinbergTime, STRING_LEN, Zone};
+use sundial::refclock::nmea::SentenceKind;
+use support::{run, skip};
+
+/// The master side of a pseudo-terminal (what a receiver would drive) and the slave's path
+/// (what the daemon opens). The slave is also held open here, in raw mode, so the line never
+/// hangs up or echoes while the daemon (re)opens it.
+struct Pty {
+    master: File,
+    _slave: File,
+    path: String,
+}
+
+fn pty() -> Pty {
+    // SAFETY: plain libc calls on a descriptor we own; buffers are live and sized.
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(m >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+        let path = std::ffi::CStr::from_ptr(name.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        let s = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(s >= 0, "open {path}: {}", std::io::Error::last_os_error());
+        let mut t: libc::termios = std::mem::zeroed();
+        assert_eq!(libc::tcgetattr(s, &mut t), 0);
+        libc::cfmakeraw(&mut t);
+        assert_eq!(libc::tcsetattr(s, libc::TCSANOW, &t), 0);
+        // A full buffer (daemon not reading) must not stall the feeder.
+        libc::fcntl(m, libc::F_SETFL, libc::O_NONBLOCK);
+        Pty {
+            master: File::from_raw_fd(m),
+            _slave: File::from_raw_fd(s),
+            path,
+        }
+    }
+}
+
+/// Sleeps until `secs` + `offset` on the system clock.
+fn sleep_until(secs: u64, offset: Duration) {
+    let target = Duration::from_secs(secs) + offset;
+    if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
+        if let Some(d) = target.checked_sub(now) {
+            thread::sleep(d);
+        }
+    }
+}
+
+/// UTC date and time of Unix second `secs`.
+fn utc(secs: u64) -> (Date, TimeOfDay) {
+    const UNIX_DAYS: i64 = 25_567; // 1900-01-01 .. 1970-01-01
+    let days = (secs / 86_400) as i64 + UNIX_DAYS;
+    let s = secs % 86_400;
+    let date = Date::from_days_since_ntp_epoch(days).expect("date");
+    let time =
+        TimeOfDay::new((s / 3600) as u8, (s / 60 % 60) as u8, (s % 60) as u8, 0).expect("time");
+    (date, time)
+}
+
+/// Plays the receivers until `stop`: at each second boundary an edge on the FIFO and one
+/// NMEA sentence (RMC, GGA, ZDA in turn, written at once as a fast line delivers it); the
+/// Meinberg string leaves at the second change at 9600 7E2, so its last byte arrives 32
+/// character times later.
+fn feed(gps: Pty, dcf: Pty, mut pps: File, stop: Arc<AtomicBool>) {
+    let (mut gps_out, mut dcf_out) = (gps.master, dcf.master);
+    let meinberg_char = Duration::from_nanos(11 * 1_000_000_000 / 9600);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970");
+    let mut second = now.as_secs() + 1;
+    let kinds = [SentenceKind::Rmc, SentenceKind::Gga, SentenceKind::Zda];
+    while !stop.load(Ordering::Relaxed) {
+        sleep_until(second, Duration::ZERO);
+        let _ = writeln!(pps, "{second}.000000000");
+        let (date, time) = utc(second);
+        let mut buf = [0u8; 96];
+        let kind = kinds[(second % 3) as usize];
+        if let Ok(n) = nmea_sentence(kind, *b"GP", date, time, 2, &mut buf) {
+            let _ = gps_out.write_all(&buf[..n]);
+        }
+        let t = MeinbergTime {
+            local_date: date,
+            local_time: time,
+            weekday: date.iso_weekday(),
+            zone: Zone::Utc,
+            status: MeinbergStatus {
+                not_synchronized: false,
+                free_running: false,
+                dst_announcement: false,
+                leap_announcement: false,
+            },
+        };
+        let mut s = [0u8; STRING_LEN];
+        if meinberg_string(&t, &mut s).is_ok() {
+            sleep_until(second, meinberg_char * 32);
+            let _ = dcf_out.write_all(&s);
+        }
+        second += 1;
+    }
+    drop(gps._slave);
+    drop(dcf._slave);
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+#[test]
+fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
+    const NAME: &str = "daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps";
+    if let Err(why) = support::interop_enabled() {
+        return skip(NAME, &why);
+    }
+    let (Some(_), Some(ntpq)) = (support::example_bin("ntpd"), support::example_bin("ntpq")) else {
+        return skip(NAME, "examples not built (cargo build --examples)");
+    };
+    let gps = pty();
+    let dcf = pty();
+    let fifo_dir = support::Scratch::new("refclock-fifo");
+    let fifo = fifo_dir.dir.join("pps0");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8 path")).expect("no NUL");
+    // SAFETY: c is a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    // Read-write, so opening does not wait for the daemon to open the other end.
+    let pps = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .expect("open fifo");
+    let port = free_udp_port();
+    let config = format!(
+        "# NMEA GPS on a pty (ntpd 4.2.8 `device`), PPS from a FIFO, Meinberg DCF77 (ntpsec syntax)\n\
+         server 127.127.20.0 mode 0 minpoll 3 maxpoll 3 iburst prefer\n\
+         device 127.127.20.0 timedata {gps}\n\
+         server 127.127.22.0 minpoll 3 maxpoll 3 iburst\n\
+         device 127.127.22.0 ppsdata {pps}\n\
+         refclock generic unit 1 mode 2 path {dcf} minpoll 3 maxpoll 3 iburst\n",
+        gps = gps.path,
+        dcf = dcf.path,
+        pps = fifo.display(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = {
+        let stop = stop.clone();
+        thread::spawn(move || feed(gps, dcf, pps, stop))
+    };
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let port_arg = port.to_string();
+    let args = [
+        "--port",
+        &port_arg,
+        "--listen",
+        "127.0.0.1",
+        "--virtual-offset",
+        "0.3",
+    ];
+    let started = Instant::now();
+    let mut ours = match support::start_ours(&config, &args, addr) {
+        Ok(d) => d,
+        Err(why) => {
+            stop.store(true, Ordering::Relaxed);
+            let _ = feeder.join();
+            return skip(NAME, &why);
+        }
+    };
+    let result = (|| -> Result<(), String> {
+        let reply = ours.wait_synced(Duration::from_secs(20))?;
+        // Then until the PPS is reachable too and a status line says stratum 1 (they come once
+        // a second), at most 26 s from the start.
+        let peers = || {
+            let mut q = Command::new(&ntpq);
+            q.args(["-p", "--port", &port_arg, "127.0.0.1"]);
+            run(q, Duration::from_secs(5))
+        };
+        let row = |table: &str, addr: &str| -> Option<String> {
+            table
+                .lines()
+                .find(|l| l.get(1..).is_some_and(|r| r.starts_with(addr)))
+                .map(str::to_string)
+        };
+        let reach = |line: &str| line.split_whitespace().rev().nth(3).map(str::to_string);
+        let (ok, table) = loop {
+            let (ok, table) = peers();
+            let pps_reached = row(&table, "127.127.22.0")
+                .and_then(|l| reach(&l))
+                .is_some_and(|r| r != "0");
+            let synced = support::our_status(&ours).is_some_and(|(s, _)| s == 1);
+            if (ok && pps_reached && synced) || started.elapsed() > Duration::from_secs(26) {
+                break (ok, table);
+            }
+            thread::sleep(Duration::from_millis(500));
+        };
+        let logs = ours.logs();
+        let (stratum, true_offset) = support::our_status(&ours).unwrap_or((16, 1.0));
+        eprintln!("after {:?}:\n{table}\n{logs}", started.elapsed());
+        assert_eq!(reply.stratum, 1, "served stratum\n{logs}");
+        assert!(
+            [*b"GPS\0", *b"PPS\0", *b"DCFa"].contains(&reply.refid),
+            "refid {:?}",
+            reply.refid
+        );
+        assert!(ok, "ntpq -p failed: {table}");
+        for (addr, refid) in [
+            ("127.127.20.0", ".GPS."),
+            ("127.127.22.0", ".PPS."),
+            ("127.127.8.1", ".DCFa."),
+        ] {
+            let line = row(&table, addr)
+                .unwrap_or_else(|| panic!("{addr} missing from ntpq -p:\n{table}"));
+            assert!(line.contains(refid), "{addr} without {refid}: {line}");
+            assert!(
+                line.contains(" 0 l "),
+                "{addr} not stratum 0 type l: {line}"
+            );
+            assert_ne!(
+                reach(&line).as_deref(),
+                Some("0"),
+                "{addr} never reached: {line}"
+            );
+        }
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with('*') || l.starts_with('o')),
+            "no system peer among the clocks:\n{table}"
+        );
+        // The virtual clock started 300 ms off; the receivers put it right (to within the
+        // NMEA write latency here), and the PPS sees what is left (ntpq shows ms).
+        assert_eq!(stratum, 1, "status stratum\n{logs}");
+        assert!(
+            true_offset.abs() < 0.002,
+            "true offset {true_offset} s after sync\n{logs}"
+        );
+        let pps_ms: f64 = row(&table, "127.127.22.0")
+            .and_then(|l| l.split_whitespace().rev().nth(1)?.parse().ok())
+            .unwrap_or(f64::NAN);
+        assert!(pps_ms.abs() < 2.0, "PPS offset {pps_ms} ms\n{table}");
+        for opened in ["time code from", "PPS from", "timestamp stream"] {
+            assert!(logs.contains(opened), "log lacks {opened:?}\n{logs}");
+        }
+        Ok(())
+    })();
+    stop.store(true, Ordering::Relaxed);
+    let _ = feeder.join();
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
