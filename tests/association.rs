@@ -245,16 +245,12 @@ fn passive_peer_is_mobilized_only_when_authenticated() {
     let pb = sim.nodes[1].assoc.as_ref().expect("passive mobilised");
     assert_eq!(pb.config().mode, AssociationMode::SymmetricPassive);
     assert_eq!(pb.config().key, Some(KeyId(2)));
-    assert!(
-        sim.nodes[0].updates.len() > 3,
-        "{:?}",
-        sim.nodes[0].rejections
-    );
-    assert!(
-        sim.nodes[1].updates.len() > 3,
-        "{:?}",
-        sim.nodes[1].rejections
-    );
+    // Samples taken, not filter updates: with no network jitter the filter
+    // keeps an older sample whenever the random bits below the precision
+    // in a symmetric transmit timestamp (CVE-2020-13817) make it the best.
+    let samples = |n: &Node| n.assoc.as_ref().unwrap().counters().samples;
+    assert!(samples(&sim.nodes[0]) > 3, "{:?}", sim.nodes[0].rejections);
+    assert!(samples(&sim.nodes[1]) > 3, "{:?}", sim.nodes[1].rejections);
     let last = sim.nodes[0].updates.last().unwrap();
     assert!(
         within(last.filter.offset, us(400), us(2)),

@@ -173,6 +173,13 @@ impl Association {
                     .sample(h.precision, sys.precision)?
             }
             Kind::Broadcast => {
+                // Replay protection: a broadcast must be newer than the last
+                // packet taken from this server. Checked after the MAC, so an
+                // unauthenticated packet cannot move the window and lock the
+                // real broadcasts out (CVE-2016-7427).
+                if !self.org.is_zero() && xmt.resolve(rx_time) <= self.org.resolve(rx_time) {
+                    return Err(Rejection::Duplicate);
+                }
                 self.org = xmt;
                 self.org_rx = h.receive_timestamp;
                 self.rec = rx_time;

@@ -22,7 +22,8 @@ pub enum Rejection {
     /// Authentication failed: MAC missing, bad, unknown or untrusted key, wrong
     /// key id for this association, or a crypto-NAK (RFC 5905 TEST5).
     Auth(AuthError),
-    /// The same transmit timestamp as a packet already seen (TEST1).
+    /// The same transmit timestamp as a packet already seen (TEST1), or a
+    /// broadcast no newer than the last packet from its server (a replay).
     Duplicate,
     /// The origin timestamp does not match what we sent (TEST2): a stray,
     /// replayed, reordered or forged packet.

@@ -20,6 +20,14 @@ pub(crate) fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// `ts` with the bits of its fraction below 2^`precision` s replaced by
+/// bits of `entropy` (all 32 fraction bits for a precision of 0 s or more).
+pub(crate) fn fuzz_below_precision(ts: NtpTimestamp, precision: i8, entropy: u64) -> NtpTimestamp {
+    let bits = (32 + i32::from(precision)).clamp(0, 32);
+    let mask = (1u64 << bits) - 1;
+    NtpTimestamp::from_bits((ts.to_bits() & !mask) | (entropy & mask))
+}
+
 impl Association {
     /// If a packet is due at local time `now`, writes it into `buf` and returns
     /// its length in bytes (send it to [`config().remote`](Self::config)).
@@ -83,7 +91,19 @@ impl Association {
             // A random transmit timestamp: an off-path attacker cannot guess
             // what a reply must echo. Zero means "unset", so never use it.
             Mode::Client => NtpTimestamp::from_bits(entropy.max(1)),
-            _ => now.to_timestamp(),
+            // A symmetric peer uses our transmit timestamp as its t3, so it
+            // must be the clock; the bits below our precision carry no time
+            // and are random, so someone who knows our clock still cannot
+            // predict the origin our peer will echo (CVE-2020-13817).
+            // Never before the receive timestamp sent with it (t3 ≥ t2).
+            _ => {
+                let fuzzed = fuzz_below_precision(now.to_timestamp(), sys.precision, entropy);
+                if !self.org.is_zero() && fuzzed.resolve(now) < self.rec {
+                    self.rec.to_timestamp()
+                } else {
+                    fuzzed
+                }
+            }
         };
         self.send(now, cookie, sys, keys, buf)
     }
