@@ -104,7 +104,8 @@ pub struct SystemCounters {
     pub malformed: u64,
     /// Datagrams for which no association exists and none was mobilised.
     pub no_association: u64,
-    /// Requests dropped by access control or rate limiting.
+    /// Requests dropped by access control or rate limiting, and packets
+    /// claiming a reference clock pseudo address (127.127.0.0/16) as source.
     pub restricted: u64,
     /// Kiss-o'-death packets sent.
     pub kod_sent: u64,

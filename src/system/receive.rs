@@ -41,6 +41,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         out: &mut [u8],
     ) -> Option<Transmit> {
         self.counters.received = self.counters.received.saturating_add(1);
+        if is_refclock_address(from) {
+            self.counters.restricted = self.counters.restricted.saturating_add(1);
+            return None;
+        }
         let Ok(mode) = wire::peek_mode(bytes) else {
             self.counters.malformed = self.counters.malformed.saturating_add(1);
             return None;
@@ -360,5 +364,15 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.counters.control = self.counters.control.saturating_add(1);
         self.control = Some((from, reply));
         self.next_control_fragment(now, out)
+    }
+}
+
+/// Whether `from` is a reference clock pseudo address (127.127.0.0/16, also
+/// IPv4-mapped). No real host sends from there: such a packet is forged to
+/// pose as a reference clock (CVE-2016-1551) and is dropped.
+fn is_refclock_address(from: SocketAddr) -> bool {
+    match from.ip().to_canonical() {
+        core::net::IpAddr::V4(a) => matches!(a.octets(), [127, 127, _, _]),
+        core::net::IpAddr::V6(_) => false,
     }
 }
