@@ -12,32 +12,55 @@
 //! and receive timestamp. The port is not part of the key: chrony sends each
 //! request from a new source port. One entry per IP address (a newer reply
 //! replaces the older, so clients behind one NAT address interleave only
-//! while they take turns); a new address takes the slots round robin (FIFO
-//! eviction). A flood of addresses only pushes clients back to basic mode,
-//! never to a wrong timestamp: a hit needs both the address and the 64-bit
-//! receive timestamp to match.
+//! while they take turns).
+//!
+//! Every request touches the table, so a lookup must not scan it: the
+//! table is two-way set associative. A hash of the address picks a pair of
+//! entries; the address lives in one of them or nowhere. A new address
+//! takes a free entry of its pair, else evicts one of the two (alternating).
+//! A flood of addresses only pushes clients back to basic mode, never to a
+//! wrong timestamp: a hit needs both the address and the 64-bit receive
+//! timestamp to match.
 
 use core::net::{IpAddr, SocketAddr};
 
 use crate::time::NtpTimestamp;
 
-/// One remembered reply.
+/// One remembered reply; `receive` zero = a free entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    client: IpAddr,
+    /// The client's address as 128 bits (IPv4 as its IPv4-mapped IPv6 form).
+    client: u128,
     /// The receive timestamp we put in the reply (our request rx time).
     receive: NtpTimestamp,
-    /// The precise transmit time of that reply, once the driver reports it.
-    transmit: Option<NtpTimestamp>,
+    /// The precise transmit time of that reply once the driver reports it;
+    /// zero while unknown.
+    transmit: NtpTimestamp,
+}
+
+const FREE: Entry = Entry {
+    client: 0,
+    receive: NtpTimestamp::ZERO,
+    transmit: NtpTimestamp::ZERO,
+};
+
+/// Entries per set.
+const WAYS: usize = 2;
+
+fn key(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
+        IpAddr::V6(a) => u128::from(a),
+    }
 }
 
 /// Fixed-capacity table for interleaved server mode (see module docs).
-/// `N` entries of 56 bytes each (64-bit targets).
+/// `N` entries of 32 bytes each (0 disables it; an odd last entry is unused).
 #[derive(Debug, Clone)]
 pub struct InterleaveTable<const N: usize> {
-    entries: [Option<Entry>; N],
-    /// Next slot a new address takes.
-    next: usize,
+    entries: [Entry; N],
+    /// Which way of a full set the next new address evicts.
+    victim: usize,
 }
 
 impl<const N: usize> Default for InterleaveTable<N> {
@@ -50,32 +73,64 @@ impl<const N: usize> InterleaveTable<N> {
     /// An empty table.
     pub const fn new() -> Self {
         InterleaveTable {
-            entries: [None; N],
-            next: 0,
+            entries: [FREE; N],
+            victim: 0,
         }
+    }
+
+    /// The set (up to two entries) where `client` may live.
+    fn set(&self, client: u128) -> &[Entry] {
+        let index = Self::set_start(client);
+        self.entries
+            .get(index..)
+            .unwrap_or(&[])
+            .get(..WAYS.min(N))
+            .unwrap_or(&[])
+    }
+
+    fn set_mut(&mut self, client: u128) -> &mut [Entry] {
+        let index = Self::set_start(client);
+        let set = self.entries.get_mut(index..).unwrap_or(&mut []);
+        let len = set.len().min(WAYS);
+        set.get_mut(..len).unwrap_or(&mut [])
+    }
+
+    /// Index of the first entry of `client`'s set.
+    fn set_start(client: u128) -> usize {
+        let sets = N / WAYS;
+        if sets <= 1 {
+            return 0;
+        }
+        // Fold to 64 bits, then a multiplicative hash (the top bits mix all).
+        let folded = (client as u64) ^ ((client >> 64) as u64);
+        let h = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        // `sets` fits in u64 and the remainder is below it: both casts are exact.
+        (h % sets as u64) as usize * WAYS
     }
 
     /// Remembers that we answered `client` with receive timestamp `receive`
     /// (transmit time not known yet).
     pub fn record_reply(&mut self, client: SocketAddr, receive: NtpTimestamp) {
-        let client = client.ip();
-        let entry = Some(Entry {
+        let client = key(client.ip());
+        let entry = Entry {
             client,
             receive,
-            transmit: None,
-        });
-        if let Some(slot) = self
-            .entries
-            .iter_mut()
-            .find(|e| e.is_some_and(|e| e.client == client))
-        {
+            transmit: NtpTimestamp::ZERO,
+        };
+        let victim = self.victim;
+        let set = self.set_mut(client);
+        let same = set
+            .iter()
+            .position(|e| e.client == client && !e.receive.is_zero());
+        let free = set.iter().position(|e| e.receive.is_zero());
+        let evicted = same.is_none() && free.is_none();
+        let way = same.or(free).unwrap_or(victim % WAYS);
+        if let Some(slot) = set.get_mut(way) {
             *slot = entry;
-            return;
         }
-        if let Some(slot) = self.entries.get_mut(self.next) {
-            *slot = entry;
+        if evicted {
+            self.victim = self.victim.wrapping_add(1);
         }
-        self.next = if self.next + 1 >= N { 0 } else { self.next + 1 };
     }
 
     /// Records the precise transmit time of the reply to `client` that
@@ -89,15 +144,16 @@ impl<const N: usize> InterleaveTable<N> {
         receive: NtpTimestamp,
         transmit: NtpTimestamp,
     ) {
-        if transmit == receive {
+        if transmit == receive || receive.is_zero() {
             return;
         }
-        if let Some(Some(e)) = self
-            .entries
+        let client = key(client.ip());
+        if let Some(e) = self
+            .set_mut(client)
             .iter_mut()
-            .find(|e| e.is_some_and(|e| e.client == client.ip() && e.receive == receive))
+            .find(|e| e.client == client && e.receive == receive)
         {
-            e.transmit = Some(transmit);
+            e.transmit = transmit;
         }
     }
 
@@ -111,11 +167,12 @@ impl<const N: usize> InterleaveTable<N> {
         if receive.is_zero() {
             return None;
         }
-        self.entries
+        let client = key(client.ip());
+        self.set(client)
             .iter()
-            .flatten()
-            .find(|e| e.client == client.ip() && e.receive == receive)
-            .and_then(|e| e.transmit)
+            .find(|e| e.client == client && e.receive == receive)
+            .map(|e| e.transmit)
+            .filter(|t| !t.is_zero())
     }
 }
 
@@ -128,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn remembers_and_evicts_round_robin() {
+    fn remembers_and_evicts() {
         let mut t = InterleaveTable::<4>::new();
         let rx = NtpTimestamp::from_bits(0x1_0000_0000);
         let tx = NtpTimestamp::from_bits(0x1_0000_1000);
@@ -151,12 +208,50 @@ mod tests {
         // The same client replaces its entry in place.
         t.record_reply(addr(0), tx);
         assert_eq!(t.previous_transmit(addr(0), rx), None);
-        for i in 1..=4 {
+        // A flood of other addresses evicts it.
+        for i in 1..=64 {
             t.record_reply(addr(i), rx);
         }
         assert!(
-            t.entries.iter().flatten().all(|e| e.client != addr(0).ip()),
+            t.entries.iter().all(|e| e.client != key(addr(0).ip())),
             "evicted"
         );
+    }
+
+    #[test]
+    fn every_address_finds_its_entry_until_its_set_overflows() {
+        let mut t = InterleaveTable::<64>::new();
+        let rx = |i: u32| NtpTimestamp::from_bits(0x1_0000_0000 + u64::from(i));
+        let tx = |i: u32| NtpTimestamp::from_bits(0x2_0000_0000 + u64::from(i));
+        let ip = |i: u32| SocketAddr::from((core::net::Ipv4Addr::from(0x0a00_0000 + i), 123));
+        // 20 clients fit in 32 sets of two (unless three hash to one set).
+        for i in 0..20 {
+            t.record_reply(ip(i), rx(i));
+            t.record_transmit(ip(i), rx(i), tx(i));
+        }
+        let found = (0..20)
+            .filter(|&i| t.previous_transmit(ip(i), rx(i)) == Some(tx(i)))
+            .count();
+        assert!(found >= 18, "{found} of 20 remembered");
+        // Never a wrong answer: other timestamps, other addresses.
+        for i in 0..20 {
+            assert_eq!(t.previous_transmit(ip(i), rx(i + 1)), None);
+            assert_eq!(t.previous_transmit(ip(i + 100), rx(i)), None);
+        }
+        // IPv6 and IPv4 keep apart; a table of 0 or 1 entries works.
+        let v6 = SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], 123));
+        t.record_reply(v6, rx(7));
+        t.record_transmit(v6, rx(7), tx(9));
+        assert_eq!(t.previous_transmit(v6, rx(7)), Some(tx(9)));
+        let mut none = InterleaveTable::<0>::new();
+        none.record_reply(ip(1), rx(1));
+        none.record_transmit(ip(1), rx(1), tx(1));
+        assert_eq!(none.previous_transmit(ip(1), rx(1)), None);
+        let mut one = InterleaveTable::<1>::new();
+        one.record_reply(ip(1), rx(1));
+        one.record_transmit(ip(1), rx(1), tx(1));
+        assert_eq!(one.previous_transmit(ip(1), rx(1)), Some(tx(1)));
+        one.record_reply(ip(2), rx(2));
+        assert_eq!(one.previous_transmit(ip(1), rx(1)), None);
     }
 }

@@ -45,6 +45,18 @@ impl ClientRequest {
         keys: &KeyTable<N>,
     ) -> Result<Self, ServerRequestError> {
         let packet = NtpPacket::parse(bytes).map_err(ServerRequestError::Malformed)?;
+        Self::from_packet(&packet, bytes, keys)
+    }
+
+    /// Accepts a request already parsed into `packet` from the datagram
+    /// `bytes` (its MAC input comes from there): checks the mode and the MAC.
+    /// For a caller that parsed the packet to sort it (the system's receive
+    /// path), so a request is parsed once.
+    pub fn from_packet<const N: usize>(
+        packet: &NtpPacket<'_>,
+        bytes: &[u8],
+        keys: &KeyTable<N>,
+    ) -> Result<Self, ServerRequestError> {
         let header = packet.header;
         if header.mode != Mode::Client && header.mode != Mode::SymmetricActive {
             return Err(ServerRequestError::NotARequest);

@@ -15,7 +15,7 @@ use crate::server::request::{ClientRequest, ServerRequestError};
 use crate::time::{NtpTime, NtpTimestamp};
 use crate::wire::{KissCode, Mode};
 
-/// The NTP server; `N` = interleaved-mode table entries (56 bytes each on 64-bit targets;
+/// The NTP server; `N` = interleaved-mode table entries (32 bytes each;
 /// 0 disables interleaved mode).
 #[derive(Debug, Clone, Default)]
 pub struct Server<const N: usize> {
@@ -51,10 +51,25 @@ impl<const N: usize> Server<N> {
         keys: &KeyTable<K>,
         out: &mut [u8],
     ) -> Result<BuiltPacket, ServerRequestError> {
+        let req = ClientRequest::parse(bytes, keys)?;
+        self.reply_to(&req, from, rx_time, sys, keys, out)
+    }
+
+    /// [`reply`](Self::reply) for a request already accepted with
+    /// [`ClientRequest::parse`] or [`ClientRequest::from_packet`] (whose
+    /// `keys` must be the table it was authenticated with).
+    pub fn reply_to<const K: usize>(
+        &mut self,
+        req: &ClientRequest,
+        from: SocketAddr,
+        rx_time: NtpTime,
+        sys: &SystemVariables,
+        keys: &KeyTable<K>,
+        out: &mut [u8],
+    ) -> Result<BuiltPacket, ServerRequestError> {
         if out.len() < MAX_SERVER_PACKET_LEN {
             return Err(ServerRequestError::BufferTooSmall);
         }
-        let req = ClientRequest::parse(bytes, keys)?;
         let key = req.key.and_then(|id| keys.trusted(id));
         let h = &req.header;
         let previous = if h.mode == Mode::Client && h.origin_timestamp != h.transmit_timestamp {
@@ -62,7 +77,7 @@ impl<const N: usize> Server<N> {
         } else {
             None
         };
-        let built = build_reply(&req, sys, rx_time, previous, key, out)
+        let built = build_reply(req, sys, rx_time, previous, key, out)
             .ok_or(ServerRequestError::BufferTooSmall)?;
         if N > 0 && req.header.mode == Mode::Client {
             self.interleave.record_reply(from, built.receive);
@@ -80,7 +95,17 @@ impl<const N: usize> Server<N> {
         out: &mut [u8],
     ) -> Result<BuiltPacket, ServerRequestError> {
         let req = ClientRequest::parse(bytes, keys)?;
-        build_kod(&req, code, out).ok_or(ServerRequestError::BufferTooSmall)
+        self.kod_to(&req, code, out)
+    }
+
+    /// [`kod`](Self::kod) for a request already accepted.
+    pub fn kod_to(
+        &self,
+        req: &ClientRequest,
+        code: KissCode,
+        out: &mut [u8],
+    ) -> Result<BuiltPacket, ServerRequestError> {
+        build_kod(req, code, out).ok_or(ServerRequestError::BufferTooSmall)
     }
 
     /// Reports the precise time the reply to `to` carrying receive

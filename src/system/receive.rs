@@ -12,6 +12,7 @@ use crate::association::{
 use crate::control::{ControlPolicy, ControlReply, ControlRequest};
 use crate::event::Event;
 use crate::select::CandidateFlags;
+use crate::server::ClientRequest;
 use crate::time::NtpTime;
 use crate::wire::{self, KissCode, Mode, NtpPacket};
 
@@ -73,7 +74,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         };
         let mode = packet.header.mode;
         if mode == Mode::Client {
-            return self.serve(now, from, bytes, rx_time, RequestKind::Client, out);
+            return self.serve(now, from, &packet, bytes, rx_time, out);
         }
         if let Some(index) = self.find_slot(from, mode) {
             // `notrust` needs to know whether the MAC verifies with a
@@ -223,7 +224,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 self.counters.restricted = self.counters.restricted.saturating_add(1);
                 None
             }
-            _ => self.answer(verdict.decision, from, bytes, rx_time, out),
+            _ => self.answer(verdict.decision, from, packet, bytes, rx_time, out),
         }
     }
 
@@ -265,26 +266,27 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         }
     }
 
-    /// A client request: access control, then a reply or a kiss.
+    /// A client request (`packet`, parsed from `bytes`): access control,
+    /// then a reply or a kiss.
     fn serve(
         &mut self,
         now: NtpTime,
         from: SocketAddr,
+        packet: &NtpPacket<'_>,
         bytes: &[u8],
         rx_time: NtpTime,
-        kind: RequestKind,
         out: &mut [u8],
     ) -> Option<Transmit> {
         if !self.config.serve {
             return None;
         }
-        let version = bytes.first().map_or(0, |b| (b >> 3) & 7);
         let request = Request {
-            kind,
-            version,
-            // The server verifies the MAC itself; access only needs to know
-            // whether one is there for `notrust`.
-            authenticated: bytes.len() > wire::HEADER_LEN,
+            kind: RequestKind::Client,
+            version: packet.header.version,
+            // The MAC is verified after access control (a restricted
+            // client costs no digest); `notrust` needs to know whether
+            // there is one — a bad one then gets silence from the server.
+            authenticated: packet.mac.is_some(),
         };
         let verdict = self.access.check(from, now, request);
         match verdict.decision {
@@ -292,27 +294,31 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 self.counters.restricted = self.counters.restricted.saturating_add(1);
                 None
             }
-            decision => self.answer(decision, from, bytes, rx_time, out),
+            decision => self.answer(decision, from, packet, bytes, rx_time, out),
         }
     }
 
-    /// Builds a reply (or a kiss) for a request access control let through.
+    /// Builds a reply (or a kiss) for a request access control let through;
+    /// `packet` is the request as parsed from `bytes` (parsed once, here
+    /// only its MAC is checked).
     fn answer(
         &mut self,
         decision: Decision,
         from: SocketAddr,
+        packet: &NtpPacket<'_>,
         bytes: &[u8],
         rx_time: NtpTime,
         out: &mut [u8],
     ) -> Option<Transmit> {
+        let req = ClientRequest::from_packet(packet, bytes, &self.keys).ok()?;
         if let Decision::Kod(code) = decision {
-            let built = self.server.kod(bytes, code, &self.keys, out).ok()?;
+            let built = self.server.kod_to(&req, code, out).ok()?;
             self.counters.kod_sent = self.counters.kod_sent.saturating_add(1);
             return Some(Transmit::reply(from, built, TransmitKind::KissOfDeath));
         }
         let built = self
             .server
-            .reply(bytes, from, rx_time, &self.sys, &self.keys, out)
+            .reply_to(&req, from, rx_time, &self.sys, &self.keys, out)
             .ok()?;
         self.counters.replies = self.counters.replies.saturating_add(1);
         Some(Transmit::reply(from, built, TransmitKind::Reply))
