@@ -347,6 +347,37 @@ fn cve_2018_7185_2016_1548_unauthenticated_packets_cannot_reset_or_switch_interl
     );
     b.deliver(SERVER, &reply, at);
     assert_eq!(b.assoc().counters().samples, 2);
+
+    // Server side: requests spoofed with an interleaved client's address
+    // only push it back to basic replies for an exchange, never to a wrong
+    // timestamp, and it keeps taking samples.
+    let mut b = Bench::client(AssociationConfig::client(SERVER).with_interleaved(true));
+    let mut interleaved = 0;
+    for round in 0..12 {
+        if round % 3 == 2 {
+            for i in 0..5u64 {
+                let mut forged = emit(&header(
+                    Mode::Client,
+                    NtpTimestamp::from_bits(0x1111 * (i + 1)),
+                    (b.now + secs(1)).to_timestamp(),
+                ));
+                forged[1] = 0;
+                b.up.answer(&forged, HOST, b.now + secs(1));
+            }
+        }
+        let (req, reply, at) = b.exchange();
+        let answer = ts(&req, RECEIVE);
+        interleaved += usize::from(!answer.is_zero() && ts(&reply, ORIGIN) == answer);
+        b.deliver(SERVER, &reply, at);
+        assert_eq!(b.assoc().counters().samples, round + 1);
+        let offset = b.assoc().filter().stages()[0].offset;
+        assert!(
+            (offset - b.up.offset).abs() < us(5),
+            "round {round}: {offset}"
+        );
+    }
+    // Interleaved replies except right after each spoof (and the first).
+    assert!(interleaved >= 6, "{interleaved}");
 }
 
 /// Two cores as unauthenticated symmetric peers; `spoof` runs once at

@@ -174,6 +174,8 @@ impl Upstream {
             let key = built.key.and_then(|id| self.keys.trusted(id));
             stamp_transmit(&mut bytes, rx + us(10), key)?;
         }
+        // The precise send time, for the next interleaved reply.
+        self.server.transmitted(from, built.receive, rx + us(10));
         Some(bytes)
     }
 }

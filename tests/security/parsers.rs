@@ -213,20 +213,21 @@ fn cve_2015_7853_2017_6462_2023_26555_refclock_input_is_bounded() {
         gps.handle_serial(s, t);
     }
     assert!(gps.poll(t).is_none());
-    let mut last = t;
-    for k in 0..4 {
-        let second = 59 - 3 + k;
-        let at = NtpTime::from_parts(T0.seconds() + 2 + k, 0) + NtpDuration::from_millis(80);
+    // Then the receiver recovers: the time codes of 00:00:02…05 on the day
+    // of T0, each read 80 ms after its second.
+    let mut at = t;
+    for second in 2..6 {
+        at = NtpTime::from_parts(T0.seconds() + second, 0) + NtpDuration::from_millis(80);
         let line = rmc(&format!("0000{second:02}.00"), "211126");
         gps.handle_serial(b"\r\n", at);
         gps.handle_serial(&line, at);
-        last = at;
     }
+    let sample = gps.poll(at).expect("a sample after the garbage");
+    assert!((sample.offset + NtpDuration::from_millis(80)).abs() < NtpDuration::from_millis(1));
     let Driver::Nmea(n) = gps.driver() else {
         panic!("an NMEA driver")
     };
     assert!(n.counters().accepted >= 1, "{:?}", n.counters());
-    let _ = last;
     // Meinberg: every length around the fixed 32 bytes, huge digit runs.
     for len in 0..80 {
         let mut s = vec![b'9'; len];
