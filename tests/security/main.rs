@@ -10,7 +10,7 @@
 //! | 2015-7704, 2015-7705 | spoofed kiss-o'-death stops or slows a client | `spoofing::cve_2015_7704_7705_spoofed_kiss_o_death_is_ignored`; `association_attacks::forged_kisses_change_nothing` |
 //! | 2015-8138, 2016-7431 | reply with a zero origin timestamp accepted | `spoofing::cve_2015_8138_2016_7431_zero_origin_is_rejected`; `association_attacks::forged_replies_are_bogus` |
 //! | 2016-9042 | packets with a bad origin make the real reply look bogus | `spoofing::cve_2016_9042_bogus_origins_do_not_block_the_real_reply` |
-//! | 2016-4954 | spoofed server packet partially updates peer state | `spoofing::cve_2016_4954_spoofed_server_packet_updates_no_peer_state` |
+//! | 2016-4954 | spoofed server packet partially updates peer state | `spoofing::cve_2016_4954_spoofed_server_packet_updates_no_peer_state`, `spoofing::off_path_packets_never_change_a_client` (property) |
 //! | 2020-11868 | unauthenticated packet reschedules polls, blocking sync | `spoofing::cve_2020_11868_spoofed_reply_does_not_reschedule_polls` |
 //! | 2020-13817 | predictable transmit timestamps let replies be forged | `spoofing::cve_2020_13817_transmit_timestamps_are_unpredictable`; `association_attacks::request_cookie_is_random_and_not_our_clock` |
 //! | **Authentication** | | |
@@ -18,7 +18,7 @@
 //! | 2015-7871 | crypto-NAK accepted as authentic (passive peer mobilised) | `auth::cve_2015_7871_crypto_nak_is_never_accepted`; `association_attacks::keyed_association_rejects_bad_macs_and_crypto_naks` |
 //! | 2016-1547, 2016-4953 | crypto-NAK or bad MAC demobilises an ephemeral association | `auth::cve_2016_1547_4953_bad_packets_do_not_demobilize_ephemeral_associations` |
 //! | 2016-1550 | MAC compared with an early-exit compare (timing oracle) | `auth::cve_2016_1550_mac_compare_is_constant_time`, `auth::constant_time_compare_is_correct` |
-//! | 2015-1799, 2018-7170 | unauthenticated / Sybil ephemeral symmetric associations | `auth::cve_2015_1799_2018_7170_ephemeral_peers_need_authentication`; `association::passive_peer_is_mobilized_only_when_authenticated` |
+//! | 2015-1799, 2018-7170 | unauthenticated / Sybil ephemeral symmetric associations | `auth::cve_2015_1799_2018_7170_ephemeral_peers_need_authentication`, `spoofing::unauthenticated_packets_never_change_a_keyed_peer` (property); `association::passive_peer_is_mobilized_only_when_authenticated` |
 //! | 2018-7185, 2016-1548 | unauthenticated packet resets an association or switches it to interleaved mode | `auth::cve_2018_7185_2016_1548_unauthenticated_packets_cannot_reset_or_switch_interleave` |
 //! | 2018-7184 | interleaved symmetric association cannot recover from a bad packet | we have no interleaved symmetric mode (interleaving is client/server only); the basic symmetric recovery: `auth::cve_2018_7184_symmetric_association_recovers_from_a_bad_packet` |
 //! | **Broadcast** | | |

@@ -2,9 +2,11 @@
 //! would reschedule polls, predictable cookies, refclock pseudo addresses,
 //! and root distance.
 
+use proptest::prelude::*;
 use sundial::association::{
     AssociationConfig, AssociationState, PeerVariables, Rejection, root_distance,
 };
+use sundial::auth::KeyId;
 use sundial::refclock::{Refclock, RefclockId};
 use sundial::select::{Candidate, CandidateFlags};
 use sundial::system::MAX_PACKET_LEN;
@@ -310,4 +312,49 @@ fn cve_2016_1551_packets_from_refclock_addresses_are_refused() {
         1
     );
     let _ = MAX_PACKET_LEN;
+}
+
+/// Up to five datagrams of 48–88 random bytes, each with a random mode.
+fn junk() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let datagram =
+        (proptest::collection::vec(any::<u8>(), 48..88), 0u8..8).prop_map(|(mut p, mode)| {
+            p[0] = (p[0] & 0xf8) | mode;
+            p
+        });
+    proptest::collection::vec(datagram, 1..6)
+}
+
+proptest! {
+    /// Any packets an off-path attacker sends from the server's address
+    /// (anything at all, except the cookie it cannot know) leave the client
+    /// association exactly as it was, and the real reply still counts.
+    #[test]
+    fn off_path_packets_never_change_a_client(packets in junk()) {
+        let mut b = client();
+        prop_assert!(b.round());
+        let (req, reply, at) = b.exchange();
+        let cookie = ts(&req, TRANSMIT);
+        let before = state(&b.assoc().peer_variables(at));
+        for p in packets.iter().filter(|p| ts(p, ORIGIN) != cookie) {
+            b.deliver(SERVER, p, at);
+        }
+        prop_assert_eq!(state(&b.assoc().peer_variables(at)), before);
+        prop_assert_eq!(b.assoc().counters().samples, 1);
+        b.deliver(SERVER, &reply, at);
+        prop_assert_eq!(b.assoc().counters().samples, 2);
+    }
+
+    /// A keyed symmetric association: nothing without a valid MAC from its
+    /// key, whatever else the packet says (even our origin), changes its state.
+    #[test]
+    fn unauthenticated_packets_never_change_a_keyed_peer(packets in junk()) {
+        let mut b = Bench::client(AssociationConfig::symmetric_active(PEER).with_key(KeyId(3)));
+        let sent = b.request();
+        let before = state(&b.assoc().peer_variables(b.now));
+        for mut p in packets {
+            set_ts(&mut p, ORIGIN, ts(&sent, TRANSMIT));
+            b.deliver(PEER, &p, b.now);
+        }
+        prop_assert_eq!(state(&b.assoc().peer_variables(b.now)), before);
+    }
 }
