@@ -122,6 +122,33 @@ fn cve_2016_9310_mode_6_replies_are_bounded_and_disclose_no_clients() {
             }
         }
     }
+    // Traps (ntpd's 9310 reflection vector): a trap request, even signed,
+    // registers nothing; events afterwards send nothing to the requester.
+    for req in [control(6, 0, b""), sign_control(&control(6, 0, b""), 1)] {
+        for reply in exchange_all(&mut ntp, VICTIM, &req, now) {
+            assert_eq!(control_error(&reply), Some(1));
+        }
+    }
+    ntp.remove_association(sundial::event::AssociationId(ids[0]))
+        .unwrap();
+    let extra = SocketAddr::from(([10, 0, 2, 1], 123));
+    ntp.add_association(
+        AssociationConfig::client(extra),
+        CandidateFlags::empty(),
+        now,
+    )
+    .unwrap();
+    let mut buf = [0u8; sundial::system::MAX_PACKET_LEN];
+    let mut polls = 0;
+    for s in 0..120 {
+        let t = now + secs(s);
+        ntp.handle_timeout(t);
+        while let Some(tx) = ntp.poll_transmit(t, &mut buf) {
+            assert_ne!(tx.to.ip(), VICTIM.ip(), "{tx:?}");
+            polls += 1;
+        }
+    }
+    assert!(polls >= 8, "{polls}");
     for opcode in [10, 11] {
         let out = exchange_all(
             &mut ntp,
