@@ -170,7 +170,10 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
          device 127.127.20.0 timedata {gps}\n\
          server 127.127.22.0 minpoll 3 maxpoll 3 iburst\n\
          device 127.127.22.0 ppsdata {pps}\n\
-         refclock generic unit 1 mode 2 path {dcf} minpoll 3 maxpoll 3 iburst\n",
+         refclock generic unit 1 mode 2 path {dcf} minpoll 3 maxpoll 3 iburst\n\
+         # No such receiver: the ntpd default names are tried (and retried), nothing else breaks\n\
+         server 127.127.20.3 mode 16 noselect\n\
+         fudge 127.127.20.3 flag1 1\n",
         gps = gps.path,
         dcf = dcf.path,
         pps = fifo.display(),
@@ -274,7 +277,13 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             .and_then(|l| l.split_whitespace().rev().nth(1)?.parse().ok())
             .unwrap_or(f64::NAN);
         assert!(pps_ms.abs() < 10.0, "PPS offset {pps_ms} ms\n{table}");
-        for opened in ["time code from", "PPS from", "timestamp stream"] {
+        for opened in [
+            "time code from",
+            "PPS from",
+            "timestamp stream",
+            "refclock 127.127.20.3: /dev/gps3: No such file",
+            "refclock 127.127.20.3: PPS: /dev/gpspps3: No such file",
+        ] {
             assert!(logs.contains(opened), "log lacks {opened:?}\n{logs}");
         }
         Ok(())

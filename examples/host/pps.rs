@@ -326,6 +326,18 @@ mod tests {
     }
 
     #[test]
+    fn not_a_pps_device_says_why() {
+        let e = PpsSource::open("/dev/null", Edge::Assert).unwrap_err();
+        assert!(e.to_string().contains("not an RFC 2783 PPS device"), "{e}");
+        // A serial port: the PPS line discipline is what makes a PPS device of it.
+        let (m, path) = crate::host::serial::tests::pty();
+        let e = PpsSource::open(&path, Edge::Assert).unwrap_err();
+        assert!(e.to_string().contains("ldattach pps"), "{e}");
+        drop(m);
+        assert!(PpsSource::open("/nonexistent/pps0", Edge::Assert).is_err());
+    }
+
+    #[test]
     fn stream_from_file() {
         let dir = std::env::temp_dir().join(format!("sundial-pps-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

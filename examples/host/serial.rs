@@ -197,8 +197,25 @@ impl embedded_io::ReadReady for SerialPort {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A new pseudo-terminal: its master side and the path of its slave side.
+    pub(crate) fn pty() -> (File, String) {
+        // SAFETY: plain libc calls on a descriptor owned here; the buffer is live and sized.
+        unsafe {
+            let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+            assert!(m >= 0);
+            assert_eq!(libc::grantpt(m), 0);
+            assert_eq!(libc::unlockpt(m), 0);
+            let mut name = [0 as libc::c_char; 128];
+            assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+            let path = std::ffi::CStr::from_ptr(name.as_ptr())
+                .to_string_lossy()
+                .into_owned();
+            (File::from_raw_fd(m), path)
+        }
+    }
 
     #[test]
     fn line_names() {
@@ -220,19 +237,7 @@ mod tests {
     fn pty_line_settings_and_reads() {
         use sundial::refclock::input::read_timestamped;
         use sundial::time::NtpTime;
-        // SAFETY: plain libc calls on descriptors owned here; buffers are live and sized.
-        let (master, path) = unsafe {
-            let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-            assert!(m >= 0);
-            assert_eq!(libc::grantpt(m), 0);
-            assert_eq!(libc::unlockpt(m), 0);
-            let mut name = [0 as libc::c_char; 128];
-            assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
-            let path = std::ffi::CStr::from_ptr(name.as_ptr())
-                .to_string_lossy()
-                .into_owned();
-            (File::from_raw_fd(m), path)
-        };
+        let (master, path) = pty();
         let meinberg = SerialSettings {
             baud: 9600,
             data_bits: 7,
