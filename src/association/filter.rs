@@ -174,13 +174,13 @@ impl ClockFilter {
     fn run(&mut self, now: NtpTime, precision: NtpDuration, poll: PollInterval) -> FilterOutcome {
         // Each stage with its dispersion grown to now, sorted: valid stages
         // first, then by delay, ties newest first (the stage index breaks them,
-        // so the unstable sort is deterministic).
+        // so the order is fully determined).
         let mut sorted: [(usize, Sample, NtpDuration); NSTAGE] = core::array::from_fn(|i| {
             let s = self.stages.get(i).copied().unwrap_or(Sample::dummy(now));
             (i, s, Self::stage_dispersion(&s, now))
         });
         let valid = |d: NtpDuration| d < Sample::MAX_DISPERSION;
-        sorted.sort_unstable_by_key(|&(i, s, d)| (!valid(d), s.delay, i));
+        crate::sort::sort_by_key(&mut sorted, |&(i, s, d)| (!valid(d), s.delay, i));
         let m = sorted.iter().filter(|(_, _, d)| valid(*d)).count();
 
         // ε = Σ εᵢ / 2^(i+1), accumulated from the worst stage up.

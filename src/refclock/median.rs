@@ -87,7 +87,10 @@ impl Line {
         if self.sxx == 0 {
             return Some(self.y_mean);
         }
-        let dy = t.checked_sub(self.t_mean)?.checked_mul(self.sxy)? / self.sxx;
+        let dy = t
+            .checked_sub(self.t_mean)?
+            .checked_mul(self.sxy)?
+            .checked_div(self.sxx)?;
         self.y_mean.checked_add(dy)
     }
 
@@ -220,7 +223,9 @@ impl<const N: usize> OffsetAccumulator<N> {
         for (r, &i) in residuals.iter_mut().zip(idx.iter()) {
             *r = self.residual(&first, i)?;
         }
-        idx.sort_unstable_by_key(|&i| residuals.get(usize::from(i)).copied().unwrap_or(0));
+        crate::sort::sort_by_key(idx, |&i| {
+            residuals.get(usize::from(i)).copied().unwrap_or(0)
+        });
         let res = |i: u8| i128::from(residuals.get(usize::from(i)).copied().unwrap_or(0));
         let keep = (collected - collected * 4 / 10).max(1);
         let (mut lo, mut hi) = (0usize, collected);
@@ -249,7 +254,8 @@ impl<const N: usize> OffsetAccumulator<N> {
         } else {
             line.sxy
                 .checked_mul(1_000_000_000)
-                .map_or(0, |v| v / line.sxx)
+                .and_then(|v| v.checked_div(line.sxx))
+                .unwrap_or(0)
         };
         self.clear();
         Some(Combined {
@@ -272,7 +278,7 @@ fn isqrt(v: i128) -> i128 {
     let mut y = (x + 1) / 2;
     while y < x {
         x = y;
-        y = (x + v / x) / 2;
+        y = (x + v.checked_div(x).unwrap_or(0)) / 2;
     }
     x
 }

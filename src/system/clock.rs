@@ -254,9 +254,9 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             slot.fed = Some(sample.time);
             let _ = fresh.push(sample);
         }
-        fresh.sort_unstable_by_key(|s| s.time);
-        for sample in fresh {
-            if let Some(adj) = self.discipline.update(now, &Measurement::from(sample)) {
+        crate::sort::sort_by_key(&mut fresh, |s| s.time);
+        for sample in fresh.iter() {
+            if let Some(adj) = self.discipline.update(now, &Measurement::from(*sample)) {
                 let step = adj.is_step();
                 self.set_adjustment(adj);
                 if step {
