@@ -126,9 +126,13 @@ impl Key {
         let (data, rest) = buf.get_mut(..total)?.split_at_mut(data_len);
         let mut digest = [0u8; MAX_DIGEST_LEN];
         let n = self.digest(data, &mut digest);
-        let (id, dig) = rest.split_at_mut(4);
-        id.copy_from_slice(&self.id.to_be_bytes());
-        dig.copy_from_slice(digest.get(..n)?);
+        let (id, dig) = rest.split_at_mut_checked(4)?;
+        for (d, s) in id.iter_mut().zip(self.id.to_be_bytes()) {
+            *d = s;
+        }
+        for (d, s) in dig.iter_mut().zip(digest.get(..n)?) {
+            *d = *s;
+        }
         Some(total)
     }
 }

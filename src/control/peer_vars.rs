@@ -8,7 +8,7 @@
 
 use core::net::SocketAddr;
 
-use crate::control::format::{FilterArray, Hex, HexTimestamp, Millis, Quoted, RefIdText};
+use crate::control::format::{Address, FilterArray, Hex, HexTimestamp, Millis, Quoted, RefIdText};
 use crate::control::status::PeerStatus;
 use crate::control::text::DataWriter;
 use crate::time::{NtpDuration, NtpTimestamp};
@@ -196,10 +196,10 @@ pub const DEFAULT_PEER_VARIABLES: [&str; 30] = [
 pub fn write_peer_variable(w: &mut DataWriter<'_>, name: &str, p: &PeerVariables<'_>) -> bool {
     let dst = p.destination;
     match name {
-        "srcadr" => w.var(name, p.source.ip()),
+        "srcadr" => w.var(name, Address(p.source.ip())),
         "srcport" => w.var(name, p.source.port()),
         "dstadr" => match dst {
-            Some(d) => w.var(name, d.ip()),
+            Some(d) => w.var(name, Address(d.ip())),
             None => w.var(name, "0.0.0.0"),
         },
         "dstport" => w.var(name, dst.map_or(0, |d| d.port())),

@@ -64,7 +64,9 @@ impl<'a> DataWriter<'a> {
             let src = bytes.get(lo - self.total..hi - self.total);
             let dst = self.out.get_mut(lo - self.start..hi - self.start);
             if let (Some(src), Some(dst)) = (src, dst) {
-                dst.copy_from_slice(src);
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d = *s;
+                }
             }
         }
         self.total = self.total.saturating_add(bytes.len());

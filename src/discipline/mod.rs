@@ -582,7 +582,8 @@ impl Discipline {
 
         // Drift correction, then a slew to remove the offset.
         let tol = slope_of(self.config.frequency_tolerance.abs());
-        self.base = b.clamp(-tol, tol);
+        // max/min, not clamp: clamp asserts -tol <= tol, a panic path.
+        self.base = b.max(-tol).min(tol);
         let max_slew = slope_of(self.config.max_slew.abs()).max(1);
         // Small corrections are spread over 1/16 of the poll interval (gentle
         // on the frequency); beyond 100 µs the time shrinks in proportion,

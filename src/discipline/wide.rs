@@ -84,7 +84,7 @@ pub(crate) fn isqrt(v: i128) -> i128 {
     let bits = 128 - v.leading_zeros();
     let mut x: u128 = 1u128 << bits.div_ceil(2);
     loop {
-        let y = (x + v / x) >> 1;
+        let y = (x + v.checked_div(x).unwrap_or(0)) >> 1;
         if y >= x {
             return x as i128;
         }

@@ -83,7 +83,9 @@ pub(crate) fn cluster(members: &mut [Member], minclock: usize) -> usize {
         if worst_jitter <= min_peer_jitter || immune {
             break;
         }
-        if let Some(tail) = members.get_mut(worst..) {
+        if let Some(tail) = members.get_mut(worst..)
+            && !tail.is_empty()
+        {
             tail.rotate_left(1);
         }
         n -= 1;

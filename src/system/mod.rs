@@ -495,7 +495,13 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         while let Some(slot) = self.slots.get(i) {
             if slot.network().is_some_and(Association::should_demobilize) {
                 let id = slot.id;
-                self.slots.swap_remove(i);
+                // swap_remove without its bounds assertion: the last slot
+                // takes the place of slot i (or slot i was the last).
+                if let Some(last) = self.slots.pop()
+                    && let Some(hole) = self.slots.get_mut(i)
+                {
+                    *hole = last;
+                }
                 if self.system_peer == Some(id) {
                     self.system_peer = None;
                 }
