@@ -99,6 +99,7 @@ pub mod select;
 pub mod server;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sntp;
 mod sort;
 pub mod system;
 pub mod time;
