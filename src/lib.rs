@@ -20,6 +20,7 @@
 //! | 4 | [`sample`], [`adjust`], [`event`], [`rng`] | small shared values |
 //! | 5 | [`association`] | one remote: on-wire protocol per mode, packet tests, KoD, reach, poll, clock filter |
 //! | 5 | [`refclock`] | local clock, NMEA, Meinberg, PPS drivers → samples |
+//! | 5 | [`sntp`] | a one-shot client query without associations (request, reply checks, θ/δ) |
 //! | 6 | [`select`] | intersection, clustering, combining, tally codes |
 //! | 7 | [`discipline`] | the clock estimator: step / slew / frequency, poll interval, leap |
 //! | 8 | [`access`], [`server`], [`control`] | restrict + rate limits, replies, mode 6 responder |
