@@ -1,10 +1,11 @@
-//! Reference clocks in the daemon without hardware: the test opens two pseudo-terminals and a
-//! FIFO, points our `ntpd` example at them (`device ... timedata/ppsdata` and ntpsec's
+//! Reference clocks in the daemon without hardware: the test opens two pseudo-terminals and two
+//! FIFOs, points our `ntpd` example at them (`device ... timedata/ppsdata` and ntpsec's
 //! `refclock ... path`), and plays a GPS receiver (NMEA RMC/GGA/ZDA at 4800 8N1), a Meinberg
-//! DCF77 receiver (standard time string, mode 2, 9600 7E2) and a PPS source (edge timestamps
-//! on the FIFO) at 1 Hz from the system clock. The daemon runs a virtual clock that starts
-//! 300 ms off: it must step onto the receivers' time, serve stratum 1, and our `ntpq -p` must
-//! list the three clocks with their refids (GPS, PPS, DCFa). Takes 15–25 s.
+//! DCF77 receiver (standard time string, mode 2, 9600 7E2) and PPS (edge timestamps on the
+//! FIFOs: a type 22 clock, and the PPS attached to the NMEA clock with `flag1`) at 1 Hz from
+//! the system clock. The daemon runs a virtual clock that starts 300 ms off: it must step onto
+//! the receivers' time, serve stratum 1, and our `ntpq -p` must list the clocks with their
+//! refids (GPS, PPS, DCFa). Takes 15–25 s (the core needs one or two 8 s polls after its step).
 //!
 //! Runs where the interop tests run (`CI` or `SUNDIAL_INTEROP=1`, after `cargo build
 //! --examples`): it starts the example binaries, which a plain `cargo test` does not rebuild.
@@ -94,7 +95,7 @@ fn utc(secs: u64) -> (Date, TimeOfDay) {
 /// NMEA sentence (RMC, GGA, ZDA in turn, written at once as a fast line delivers it); the
 /// Meinberg string leaves at the second change at 9600 7E2, so its last byte arrives 32
 /// character times later.
-fn feed(gps: Pty, dcf: Pty, mut pps: File, stop: Arc<AtomicBool>) {
+fn feed(gps: Pty, dcf: Pty, mut pps: Vec<File>, stop: Arc<AtomicBool>) {
     let (mut gps_out, mut dcf_out) = (gps.master, dcf.master);
     let meinberg_char = Duration::from_nanos(11 * 1_000_000_000 / 9600);
     let now = SystemTime::now()
@@ -104,7 +105,9 @@ fn feed(gps: Pty, dcf: Pty, mut pps: File, stop: Arc<AtomicBool>) {
     let kinds = [SentenceKind::Rmc, SentenceKind::Gga, SentenceKind::Zda];
     while !stop.load(Ordering::Relaxed) {
         sleep_until(second, Duration::ZERO);
-        let _ = writeln!(pps, "{second}.000000000");
+        for f in &mut pps {
+            let _ = writeln!(f, "{second}.000000000");
+        }
         let (date, time) = utc(second);
         let mut buf = [0u8; 96];
         let kind = kinds[(second % 3) as usize];
@@ -152,22 +155,30 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
     };
     let gps = pty();
     let dcf = pty();
+    // Two PPS FIFOs: one for the type 22 clock, one attached to the NMEA clock (flag1).
     let fifo_dir = support::Scratch::new("refclock-fifo");
     let fifo = fifo_dir.dir.join("pps0");
-    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8 path")).expect("no NUL");
-    // SAFETY: c is a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-    // Read-write, so opening does not wait for the daemon to open the other end.
-    let pps = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&fifo)
-        .expect("open fifo");
+    let gps_fifo = fifo_dir.dir.join("gpspps0");
+    let pps: Vec<File> = [&fifo, &gps_fifo]
+        .iter()
+        .map(|path| {
+            let c = std::ffi::CString::new(path.to_str().expect("utf-8 path")).expect("no NUL");
+            // SAFETY: c is a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+            // Read-write, so opening does not wait for the daemon to open the other end.
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .expect("open fifo")
+        })
+        .collect();
     let port = free_udp_port();
     let config = format!(
         "# NMEA GPS on a pty (ntpd 4.2.8 `device`), PPS from a FIFO, Meinberg DCF77 (ntpsec syntax)\n\
          server 127.127.20.0 mode 0 minpoll 3 maxpoll 3 iburst prefer\n\
-         device 127.127.20.0 timedata {gps}\n\
+         fudge 127.127.20.0 flag1 1\n\
+         device 127.127.20.0 timedata {gps} ppsdata {gps_pps}\n\
          server 127.127.22.0 minpoll 3 maxpoll 3 iburst\n\
          device 127.127.22.0 ppsdata {pps}\n\
          refclock generic unit 1 mode 2 path {dcf} minpoll 3 maxpoll 3 iburst\n\
@@ -177,6 +188,7 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
         gps = gps.path,
         dcf = dcf.path,
         pps = fifo.display(),
+        gps_pps = gps_fifo.display(),
     );
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = {
@@ -278,8 +290,10 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             .unwrap_or(f64::NAN);
         assert!(pps_ms.abs() < 10.0, "PPS offset {pps_ms} ms\n{table}");
         for opened in [
-            "time code from",
-            "PPS from",
+            "refclock 127.127.20.0: time code from",
+            "refclock 127.127.20.0: PPS from",
+            "refclock 127.127.22.0: PPS from",
+            "refclock 127.127.8.1: time code from",
             "timestamp stream",
             "refclock 127.127.20.3: /dev/gps3: No such file",
             "refclock 127.127.20.3: PPS: /dev/gpspps3: No such file",
