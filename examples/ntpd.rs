@@ -444,6 +444,9 @@ fn main() {
         let mut out = String::new();
         let _ = conf.write_to(&mut out);
         print!("{out}");
+        for line in host::refclocks::plan(&conf) {
+            println!("{line}");
+        }
         println!("# configuration OK");
         return;
     }

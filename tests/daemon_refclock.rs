@@ -150,7 +150,8 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
     if let Err(why) = support::interop_enabled() {
         return skip(NAME, &why);
     }
-    let (Some(_), Some(ntpq)) = (support::example_bin("ntpd"), support::example_bin("ntpq")) else {
+    let (Some(ntpd), Some(ntpq)) = (support::example_bin("ntpd"), support::example_bin("ntpq"))
+    else {
         return skip(NAME, "examples not built (cargo build --examples)");
     };
     let gps = pty();
@@ -190,6 +191,35 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
         pps = fifo.display(),
         gps_pps = gps_fifo.display(),
     );
+    // --check-config says which devices each clock will open, at which line settings.
+    let conf_file = fifo_dir.write("check.conf", &config);
+    let mut check = Command::new(&ntpd);
+    check.arg("--check-config").arg(&conf_file);
+    let (ok, plan) = run(check, Duration::from_secs(10));
+    assert!(ok, "--check-config: {plan}");
+    for expected in [
+        format!(
+            "# refclock 127.127.20.0: time code from {} at 4800 8N1; PPS (Assert edge) from {}",
+            gps.path,
+            gps_fifo.display()
+        ),
+        format!(
+            "# refclock 127.127.22.0: PPS (Assert edge) from {}",
+            fifo.display()
+        ),
+        format!(
+            "# refclock 127.127.8.1: time code from {} at 9600 7E2",
+            dcf.path
+        ),
+        "# refclock 127.127.20.3: time code from /dev/gps3 at 9600 8N1; PPS (Assert edge) from \
+         /dev/gpspps3, else /dev/gps3"
+            .to_string(),
+    ] {
+        assert!(
+            plan.lines().any(|l| l == expected),
+            "{expected:?} not in\n{plan}"
+        );
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = {
         let stop = stop.clone();

@@ -17,10 +17,10 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
-use sundial::config::DevicePaths;
-use sundial::refclock::RefclockId;
+use sundial::config::{Address, DefaultConfig, DevicePaths};
 use sundial::refclock::device::{pps_candidates, time_code_device};
 use sundial::refclock::input::{Edge, SerialSettings, read_timestamped};
+use sundial::refclock::{Fudge, Refclock, RefclockId};
 use sundial::system::Source;
 use sundial::time::NtpTime;
 
@@ -120,6 +120,47 @@ impl PpsLine {
         }
         report(id, "PPS", &mut self.last_error, errors.join("; "));
     }
+}
+
+/// What the daemon will open for each reference clock of `conf`, one `# refclock ...` comment
+/// line each (for `--check-config`: check the devices before starting on a board).
+pub fn plan(conf: &DefaultConfig) -> Vec<String> {
+    let mut lines = Vec::new();
+    for a in conf.associations.iter() {
+        let Address::Refclock(id) = a.address else {
+            continue;
+        };
+        let fudge = conf.fudge(id).map_or(Fudge::NONE, Into::into);
+        let clock = match Refclock::new(id, a.options.mode.unwrap_or(0), fudge) {
+            Ok(c) => c,
+            Err(e) => {
+                lines.push(format!("# refclock {id}: {e}"));
+                continue;
+            }
+        };
+        let mut parts = Vec::new();
+        if let (Some(dev), Some(line)) =
+            (time_code_device(id, &conf.devices), clock.serial_settings())
+        {
+            parts.push(format!("time code from {dev} at {}", describe(&line)));
+        }
+        if let Some(edge) = clock.pps_edge() {
+            let names: Vec<String> = pps_candidates(id, &conf.devices)
+                .iter()
+                .flatten()
+                .map(|d| d.to_string())
+                .collect();
+            parts.push(format!(
+                "PPS ({edge:?} edge) from {}",
+                names.join(", else ")
+            ));
+        }
+        if parts.is_empty() {
+            parts.push("no device".into());
+        }
+        lines.push(format!("# refclock {id}: {}", parts.join("; ")));
+    }
+    lines
 }
 
 impl Refclocks {
