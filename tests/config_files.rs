@@ -90,6 +90,50 @@ fn workstation() {
 }
 
 #[test]
+fn raspberry_pi_gps_pps_devices() {
+    use sundial::config::DeviceRole::{PpsData, TimeData};
+    let p = load(include_str!("data/conf/raspberry-pi-gps-pps.conf"));
+    assert!(p.warnings.as_slice().is_empty(), "{:?}", p.warnings);
+    let c = &p.config;
+    let gps = RefclockId {
+        driver: 20,
+        unit: 0,
+    };
+    let pps = RefclockId {
+        driver: 22,
+        unit: 0,
+    };
+    let usb = RefclockId {
+        driver: 20,
+        unit: 1,
+    };
+    assert_eq!(c.associations.len(), 3);
+    assert_eq!(c.associations[0].options.mode, Some(17));
+    assert_eq!(c.associations[2].address, Address::Refclock(usb));
+    assert_eq!(c.associations[2].options.mode, Some(16));
+    assert_eq!(c.devices.get(gps, TimeData), Some("/dev/ttyAMA0"));
+    assert_eq!(c.devices.get(gps, PpsData), None);
+    assert_eq!(c.devices.get(pps, PpsData), Some("/dev/pps0"));
+    assert_eq!(
+        c.devices.get(usb, TimeData),
+        Some("/dev/serial/by-id/usb-u-blox GNSS-if00")
+    );
+    assert_eq!(c.devices.get(usb, PpsData), Some("/dev/pps1"));
+    assert_eq!(c.fudge(usb).unwrap().flags[0], Some(true));
+    assert_eq!(c.fudge(gps).unwrap().time2.unwrap().as_millis(), 130);
+    round_trips(c);
+    // What the host opens: the overrides, the line from the mode.
+    let none = sundial::config::DevicePaths::new();
+    let name = |id, d: &sundial::config::DevicePaths| {
+        sundial::refclock::device::time_code_device(id, d).map(|n| n.to_string())
+    };
+    assert_eq!(name(gps, &c.devices).as_deref(), Some("/dev/ttyAMA0"));
+    assert_eq!(name(gps, &none).as_deref(), Some("/dev/gps0"));
+    let clock = sundial::refclock::Refclock::new(gps, 17, sundial::refclock::Fudge::NONE).unwrap();
+    assert_eq!(clock.serial_settings().map(|s| s.baud), Some(9600));
+}
+
+#[test]
 fn meinberg_gps_dcf77() {
     let p = load(include_str!("data/conf/meinberg-gps-dcf77.conf"));
     let c = &p.config;
