@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! cargo run --release --features sim --example simulate -- --scenario NAME \
-//!     [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--json] [--plot FILE.svg]
+//!     [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--walk W] [--json] [--plot FILE.svg]
 //! ```
 //! Scenarios: lan, wan, wan-wander, wan-asym, falseticker, outage, server-step, leap,
 //! gps-pps, gps-loss (a GPS stratum-1 server and its clients: one line per node, server first).
 //! `--poll N` fixes minpoll = maxpoll = N; `default` is minpoll 6, maxpoll 10
-//! (iburst in both). With `--json`, one line of JSON per client. Each client
+//! (iburst in both). `--walk W` replaces the scenario's oscillator frequency
+//! random walk (s/s per √s; 0 = a perfectly stable oscillator). With `--json`, one line of JSON per client. Each client
 //! runs the whole core (`Ntp`) through its sans-IO API.
 
 use std::process::ExitCode;
@@ -24,13 +25,14 @@ struct Args {
     hours: Option<f64>,
     warmup: Option<f64>,
     seed: u64,
+    walk: Option<f64>,
     json: bool,
     plot: Option<String>,
 }
 
 fn usage() -> String {
     format!(
-        "usage: simulate --scenario NAME [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--json] [--plot FILE.svg]\nscenarios: {}",
+        "usage: simulate --scenario NAME [--poll default|N] [--clients N] [--hours H] [--warmup S] [--seed S] [--walk W] [--json] [--plot FILE.svg]\nscenarios: {}",
         [&NAMES[..], &GPS_NAMES[..]].concat().join(", ")
     )
 }
@@ -43,6 +45,7 @@ fn parse() -> Result<Args, String> {
         hours: None,
         warmup: None,
         seed: 1,
+        walk: None,
         json: false,
         plot: None,
     };
@@ -71,6 +74,14 @@ fn parse() -> Result<Args, String> {
                 args.warmup = Some(value("--warmup")?.parse().map_err(|_| "bad --warmup")?)
             }
             "--seed" => args.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
+            "--walk" => {
+                let v = value("--walk")?;
+                let w: f64 = v.parse().map_err(|_| format!("bad --walk {v}"))?;
+                if !(0.0..=1e-6).contains(&w) {
+                    return Err(format!("--walk must be 0..=1e-6, not {w}"));
+                }
+                args.walk = Some(w);
+            }
             "--json" => args.json = true,
             "--plot" => args.plot = Some(value("--plot")?),
             "-h" | "--help" => return Err(usage()),
@@ -99,13 +110,15 @@ fn main() -> ExitCode {
         trace_every: if args.plot.is_some() { 10 } else { 0 },
         ..RunOptions::default()
     };
-    if let Some(gps) = GpsScenario::named(&args.scenario) {
+    if let Some(mut gps) = GpsScenario::named(&args.scenario) {
+        gps.walk = args.walk.unwrap_or(gps.walk);
         return simulate_gps(&gps, &opts, &args);
     }
-    let Some(scenario) = Scenario::named(&args.scenario) else {
+    let Some(mut scenario) = Scenario::named(&args.scenario) else {
         eprintln!("unknown scenario {}\n{}", args.scenario, usage());
         return ExitCode::from(2);
     };
+    scenario.walk = args.walk.unwrap_or(scenario.walk);
     let mut summaries: Vec<Summary> = Vec::new();
     let mut traces = Vec::new();
     if !args.json {
