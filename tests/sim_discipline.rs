@@ -182,18 +182,42 @@ fn leap_second_is_inserted_at_23_59_60() {
     );
 }
 
+/// A quiet oscillator (no frequency walk) on the lan: the measured wander
+/// falls to nothing within hours and the poll climbs to maxpoll. Measured
+/// (seed 1): maxpoll reached, mean poll 322 s over 24 h, 18 µs RMS.
 #[test]
 fn poll_grows_to_maxpoll_on_a_quiet_lan() {
-    let lan = Scenario::named("lan").unwrap();
+    let mut lan = Scenario::named("lan").unwrap();
+    lan.walk = 0.0;
     let run = run_client(&lan, &opts(None, 24.0, 7200.0), 0);
     assert_eq!(run.node.max_poll, 10);
+    assert_eq!(run.node.ntp.system_variables().poll.log2(), 10);
     assert!(
-        run.summary.mean_poll_s > 400.0,
+        run.summary.mean_poll_s > 250.0,
         "mean poll {} s",
         run.summary.mean_poll_s
     );
     assert!(
-        run.summary.rms_offset_us < 100.0,
+        run.summary.rms_offset_us < 40.0,
+        "rms {} µs",
+        run.summary.rms_offset_us
+    );
+}
+
+/// The lan scenario's 1e-9/√s crystal: its wander is measured and keeps the
+/// poll near minpoll, where the accuracy is (measured: 13.7 µs RMS over 8
+/// clients with default polls, against 12.8 µs at a fixed 64 s).
+#[test]
+fn a_wandering_crystal_keeps_polling_often() {
+    let lan = Scenario::named("lan").unwrap();
+    let run = run_client(&lan, &opts(None, 24.0, 7200.0), 0);
+    assert!(
+        run.summary.mean_poll_s < 128.0,
+        "mean poll {} s",
+        run.summary.mean_poll_s
+    );
+    assert!(
+        run.summary.rms_offset_us < 25.0,
         "rms {} µs",
         run.summary.rms_offset_us
     );

@@ -23,7 +23,7 @@ fn gps_server_is_stratum_1_within_microseconds_and_clients_follow() {
     let run = run_gps(&scenario, &opts(3.0, 1800.0), 3);
     assert_eq!(run.server_node.stratum(), 1);
     assert_eq!(run.max_stratum, 1, "stratum 1 throughout after the warm-up");
-    // Measured: 1.0 µs RMS, 4.6 µs max over 24 h (seed 1).
+    // Measured: 0.77 µs RMS, 5.4 µs max over 24 h (seed 1).
     assert!(
         run.server.rms_offset_us < 2.0,
         "server RMS {} µs",
@@ -32,9 +32,11 @@ fn gps_server_is_stratum_1_within_microseconds_and_clients_follow() {
     assert!(run.server.max_offset_us < 10.0, "{:?}", run.server);
     for (s, _, node) in &run.clients {
         assert_eq!(node.ntp.system_variables().stratum, 2);
-        // Measured: 45–57 µs RMS over 24 h with default polls (minpoll 6,
-        // maxpoll 10); the LAN and the clients' poll choice set the limit.
-        assert!(s.rms_offset_us < 100.0, "client {s:?}");
+        // Issue 6: ≤ 20 µs RMS with default polls (minpoll 6, maxpoll 10).
+        // Measured over 24 h (seed 1): 11.5–21.5 µs per client, 15.8 over
+        // all 8; the clients measure their crystals' wander and keep polling
+        // at about a minute.
+        assert!(s.rms_offset_us < 30.0, "client {s:?}");
         assert!(s.time_to_1ms_s < 30.0, "client {s:?}");
     }
     let json = run.json_lines();

@@ -9,10 +9,15 @@
 //! - covariance `p00` (ticks², i.e. 2^-64 s²), `p01` (2^-80 s), `p11` (2^-96);
 //! - `q`: frequency random-walk intensity, 2^-96 per second.
 //!
-//! `q` is adapted from the normalised innovations (their running mean should
-//! be 1): too large → more wander than assumed → `q` doubles; too small → `q`
-//! halves. Owns only this arithmetic; knows nothing about clocks or packets.
+//! `q` is measured, not guessed: each measurement checked against the
+//! prediction of a posterior from hours ago ([`History`]) gives an unbiased
+//! sample `(e² − v)/(Δ³/3)` (e the error, v its variance without wander, Δ
+//! the baseline), and `q` is their running mean (at least [`Q_MIN`]). Over a
+//! one-poll baseline the wander hides under the measurement noise; over
+//! hours it does not. Owns only this arithmetic; knows nothing about clocks
+//! or packets.
 
+use super::wander::{Check, History, Snapshot};
 use super::wide::{mul_div, mul_shr};
 
 /// (1e-11)² · 2^96: smallest wander intensity (1e-11 /√s random walk).
@@ -25,13 +30,22 @@ const Q_INIT: i128 = 79_228_162_514;
 const P11_MAX: i128 = 79_228_162_514_264_337_593_543;
 /// Upper bound of the phase variance: (10^4 s)² in ticks².
 const P00_MAX: i128 = 1_844_674_407_370_955_161_600_000_000;
-/// 1.0 in the 2^-16 fixed point of the normalised innovation average.
-const NIS_ONE: i64 = 1 << 16;
-/// Updates before the wander intensity starts adapting.
-const ADAPT_AFTER: u16 = 8;
+/// Time constant of the wander's running mean, ticks (16 snapshot gaps):
+/// samples taken in quick succession share their baseline and count for
+/// the time between them, not one each.
+const Q_AVERAGE: i128 = 16 * SNAPSHOT_GAP;
+/// What the starting value [`Q_INIT`] is worth in the running mean, ticks
+/// of samples (two snapshot gaps): the first hours of samples replace it.
+const Q_PRIOR: i128 = SNAPSHOT_GAP / 4;
+/// A single wander sample counts for at most this many times the current
+/// estimate (or [`Q_INIT`]): one wild exchange must not set the poll.
+const Q_SAMPLE_CAP: i128 = 8;
+/// Smallest gap between the posteriors the wander check keeps: 1024 s in
+/// ticks, so its baseline is hours at every poll interval.
+const SNAPSHOT_GAP: i128 = 1024 << 32;
 
 /// The filter state; see the module docs for units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Kalman {
     /// Free-frame time of the state, ticks.
     pub t: i128,
@@ -43,8 +57,14 @@ pub(crate) struct Kalman {
     p01: i128,
     p11: i128,
     q: i128,
-    nis: i64,
-    updates: u16,
+    /// Running mean of the wander samples (may go below zero), 2^-96/s.
+    q_mean: i128,
+    /// Free time of the last wander sample, ticks.
+    q_at: Option<i128>,
+    /// Time the running mean has averaged over (up to [`Q_AVERAGE`]),
+    /// starting from the prior's worth [`Q_PRIOR`], ticks.
+    q_span: i128,
+    history: History,
 }
 
 /// What one measurement did to the filter.
@@ -69,8 +89,10 @@ impl Kalman {
             p01: 0,
             p11: p11.clamp(1, P11_MAX),
             q: Q_INIT,
-            nis: NIS_ONE,
-            updates: 0,
+            q_mean: Q_INIT,
+            q_at: None,
+            q_span: Q_PRIOR,
+            history: History::new(),
         }
     }
 
@@ -97,18 +119,20 @@ impl Kalman {
         self.p00 = r.clamp(1, P00_MAX);
         self.p01 = 0;
         self.p11 = self.p11.saturating_mul(4).clamp(1, P11_MAX);
-        self.nis = NIS_ONE;
+        self.history.clear();
     }
 
     /// Forgets the phase (next measurement sets it), keeping the frequency.
     pub fn forget_phase(&mut self) {
         self.p00 = P00_MAX;
         self.p01 = 0;
+        self.history.clear();
     }
 
     /// Shifts the phase by `delta` ticks (the reference timescale jumped).
     pub fn shift(&mut self, delta: i128) {
         self.x = self.x.saturating_add(delta);
+        self.history.shift(delta);
     }
 
     /// Moves the state forward to free time `t` (never backward).
@@ -150,6 +174,7 @@ impl Kalman {
     pub fn update(&mut self, z: i128, r: i128) -> Innovation {
         let r = r.max(1);
         let inn = self.innovation(z, r);
+        let check = self.history.check(self.t, z, r);
         let s = inn.variance;
         self.x = self.x.saturating_add(mul_div(self.p00, inn.value, s));
         self.b = self.b.saturating_add(mul_div(self.p01, inn.value, s));
@@ -159,30 +184,41 @@ impl Kalman {
         self.p00 = p00.clamp(1, P00_MAX);
         self.p01 = p01;
         self.p11 = p11.clamp(1, P11_MAX);
-        self.adapt(inn);
+        if let Some(c) = check {
+            self.adapt(c);
+        }
+        self.history.remember(
+            Snapshot::new(self.t, self.x, self.b, [self.p00, self.p01, self.p11]),
+            SNAPSHOT_GAP,
+        );
         inn
     }
 
-    /// Adjusts the wander intensity from the normalised innovation.
-    fn adapt(&mut self, inn: Innovation) {
-        self.updates = self.updates.saturating_add(1);
-        let nis = mul_div(
-            inn.value.saturating_mul(i128::from(NIS_ONE)),
-            inn.value,
-            inn.variance,
-        )
-        .clamp(0, 100 * i128::from(NIS_ONE)) as i64;
-        self.nis += (nis - self.nis) / 16;
-        if self.updates < ADAPT_AFTER {
-            return;
-        }
-        if self.nis > 2 * NIS_ONE {
-            self.q = self.q.saturating_mul(2).min(Q_MAX);
-            self.nis = NIS_ONE;
-        } else if self.nis < NIS_ONE / 2 {
-            self.q = (self.q / 2).max(Q_MIN);
-            self.nis = NIS_ONE;
-        }
+    /// Folds one long-baseline wander sample into the estimate.
+    fn adapt(&mut self, c: Check) {
+        // (e² − v) ticks² over Δ³/3 (2^-32 s³): << 64 gives 2^-96/s.
+        let excess = mul_div(c.value, c.value, 1).saturating_sub(c.base);
+        let cap = self.q.max(Q_INIT).saturating_mul(Q_SAMPLE_CAP);
+        let sample = mul_div(excess, 1 << 64, c.cube.max(1)).clamp(-cap, cap);
+        // A check whose variance is mostly the old posterior's and the
+        // measurement's own (a short or early baseline) says little about
+        // the wander: weight by the share a decent crystal's wander would
+        // have in it, squared (the sample's variance goes as its inverse).
+        let wander = mul_shr(Q_INIT, c.cube, 64).max(1);
+        let share = mul_div(wander, 1 << 16, wander.saturating_add(c.base));
+        let since = self
+            .q_at
+            .map_or(SNAPSHOT_GAP, |at| self.t.saturating_sub(at))
+            .clamp(0, Q_AVERAGE / 2);
+        let since = mul_shr(mul_shr(since, share, 16), share, 16);
+        self.q_at = Some(self.t);
+        self.q_span = self.q_span.saturating_add(since).min(Q_AVERAGE);
+        self.q_mean = self.q_mean.saturating_add(mul_div(
+            sample.saturating_sub(self.q_mean),
+            since,
+            self.q_span.max(1),
+        ));
+        self.q = self.q_mean.clamp(Q_MIN, Q_MAX);
     }
 }
 
@@ -229,5 +265,43 @@ mod tests {
         k.update(i128::MIN / 4, i128::MAX);
         k.update(0, 0);
         assert!(k.phase_variance() >= 1);
+    }
+
+    /// A small deterministic generator: uniform in [-1, 1) as 2^-31 units.
+    fn uniform(state: &mut u64) -> i128 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        i128::from((*state >> 32) as u32 as i32)
+    }
+
+    /// Runs 40 h of 64 s exchanges with ±30 µs uniform noise against an
+    /// oscillator whose frequency walks by `walk` (2^-48 per √s); returns q.
+    fn learnt_wander(walk: i128) -> i128 {
+        let us = SEC / 1_000_000;
+        let r = (30 * us).pow(2) / 3;
+        let mut k = Kalman::new(0, 0, r, 0, 1 << 60);
+        let (mut x, mut b, mut rng) = (0i128, 0i128, 7u64);
+        for i in 1..2250 {
+            // Frequency steps of walk·8 (√64 s) as a sum of uniforms (σ 1).
+            let step: i128 = (0..3).map(|_| uniform(&mut rng)).sum::<i128>();
+            b += walk * 8 * step / (1 << 31);
+            x += mul_shr(b, 64 * SEC, 48);
+            k.predict(i * 64 * SEC);
+            k.update(x + 30 * us * uniform(&mut rng) / (1 << 31), r);
+        }
+        k.wander()
+    }
+
+    #[test]
+    fn measures_the_wander_over_hours() {
+        // 1e-9 /√s in 2^-48: 281 475.
+        let q = learnt_wander(281_475);
+        assert!(q > Q_INIT / 3 && q < Q_INIT * 3, "{q} vs {Q_INIT}");
+        let q = learnt_wander(10 * 281_475);
+        assert!(q > Q_INIT * 30 && q < Q_INIT * 300, "{q}");
+        // A quiet oscillator: the wander falls far below a crystal's.
+        let q = learnt_wander(0);
+        assert!(q < Q_INIT / 100, "{q}");
     }
 }

@@ -1,20 +1,33 @@
 //! Poll-interval adaptation: how often the sources need to be asked.
 //!
-//! The rule: poll as slowly as possible while the error the clock's own
-//! wander can build up over one interval stays small against the network's
-//! noise. With wander intensity `q` (the estimator's frequency random walk)
-//! and remaining frequency uncertainty `σ_f`, the phase that can accumulate
-//! unobserved over an interval `T` has variance `q·T³/3 + σ_f²·T²`; the
-//! target is the largest `T` in `minpoll..=maxpoll` for which that stays
-//! below (`m`/4)², `m` being the mean one-way queueing delay. A longer
-//! interval is adopted after [`UP_AFTER`] consecutive updates agree, a
-//! shorter one after [`DOWN_AFTER`]. Also: how many exchanges the phase estimate may
-//! span at a given poll (fewer at long intervals, where the wander between
-//! exchanges is larger: `n ∝ T^-0.6` balances 1/n envelope noise against the
-//! T^1.5 growth of the wander).
+//! The rule is an error budget: poll as slowly as possible while the phase
+//! error the clock can build up unobserved between two exchanges stays well
+//! below what the network lets us resolve anyway. With wander intensity `q`
+//! (the estimator's frequency random walk, measured over hours by the
+//! kalman module) and remaining frequency uncertainty `σ_f`, the phase
+//! error grows over an interval `T` with variance `q·t³/3 + σ_f²·t²`;
+//! averaged over the interval (the offset is sampled all the time, not only
+//! at its end) that is `q·T³/12 + σ_f²·T²/3`. The network's resolution: with
+//! `m` the mean round-trip queueing delay, the one-way mean is `m/2` and the
+//! delay envelope of [`CAPACITY`] exchanges pins the phase to about
+//! `m/2/CAPACITY`; the budget is half of that, `m/128`. The target is the
+//! largest `T` in `minpoll..=maxpoll` within it: a quiet oscillator (tiny
+//! `q`, converged `σ_f`) goes to maxpoll; a 1e-9 crystal on a LAN polls at
+//! about a minute, where its accuracy is. A longer interval is adopted after
+//! [`UP_AFTER`] consecutive updates agree, a shorter one after
+//! [`DOWN_AFTER`]. Also: how many exchanges the phase estimate may span at
+//! a given poll (fewer at long intervals, where the wander between
+//! exchanges is larger: `n ∝ T^-0.6` balances 1/n envelope noise against
+//! the T^1.5 growth of the wander).
 
+use super::envelope::CAPACITY;
 use super::wide::mul_shr;
 use crate::time::PollInterval;
+
+/// The phase budget per interval is the mean round-trip queueing delay
+/// divided by this: one-way mean (`/2`) over the envelope's [`CAPACITY`]
+/// exchanges, halved.
+const BUDGET_DIVISOR: i64 = 2 * CAPACITY as i64 * 2;
 
 /// Consecutive "poll longer" verdicts needed before the interval doubles.
 pub(crate) const UP_AFTER: u8 = 4;
@@ -35,8 +48,9 @@ pub(crate) fn window_count(poll: PollInterval) -> usize {
     }
 }
 
-/// The longest interval in `min..=max` (log2 s) whose unobserved wander stays
-/// below a quarter of `noise` (ticks). `q` in 2^-96/s, `p11` in 2^-96.
+/// The longest interval in `min..=max` (log2 s) whose mean-square unobserved
+/// phase error stays within the budget set by `noise`, the mean round-trip
+/// queueing delay (ticks). `q` in 2^-96/s, `p11` in 2^-96.
 pub(crate) fn target(
     q: i128,
     p11: i128,
@@ -44,15 +58,15 @@ pub(crate) fn target(
     min: PollInterval,
     max: PollInterval,
 ) -> PollInterval {
-    let limit = i128::from(noise / 4).pow(2);
+    let limit = i128::from(noise / BUDGET_DIVISOR).pow(2);
     let lo = min.log2().clamp(0, 17);
     let hi = max.log2().clamp(lo, 17);
     let mut p = hi;
     while p > lo {
         let secs: i128 = 1 << p;
-        // q·T³/3 (2^-96 s²) and p11·T² (2^-96 s²) to ticks² (2^-64 s²): >> 32.
-        let wander = mul_shr(q, secs * secs * secs, 32) / 3;
-        let freq = mul_shr(p11, secs * secs, 32);
+        // q·T³/12 and p11·T²/3 (2^-96 s²) to ticks² (2^-64 s²): >> 32.
+        let wander = mul_shr(q, secs * secs * secs, 32) / 12;
+        let freq = mul_shr(p11, secs * secs, 32) / 3;
         if wander.saturating_add(freq) <= limit {
             break;
         }
@@ -122,8 +136,16 @@ mod tests {
     fn quiet_lan_goes_to_maxpoll_and_wander_does_not() {
         let min = PollInterval::from_log2(6);
         let max = PollInterval::from_log2(10);
-        assert_eq!(target(Q_1E9, 0, 100 * US, min, max).log2(), 10);
-        assert_eq!(target(Q_1E9 * 100, 0, 100 * US, min, max).log2(), 8);
+        let lan = 200 * US; // mean round-trip queueing delay: budget ~1.6 µs
+        // A quiet oscillator with a converged frequency: maxpoll.
+        assert_eq!(target(Q_1E9 / 10_000, 0, lan, min, max).log2(), 10);
+        // (1e-9)²/s alone allows 256 s (RMS 1.2 µs), not 512 s (3.4 µs).
+        assert_eq!(target(Q_1E9, 0, lan, min, max).log2(), 8);
+        // With the frequency uncertainty that wander leaves (30 ppb): 64 s.
+        let p11 = (30 * 281_475i128).pow(2); // (30 ppb)² in 2^-96
+        assert_eq!(target(Q_1E9, p11, lan, min, max).log2(), 6);
+        // The same crystal on a WAN (10× the noise) may poll longer.
+        assert!(target(Q_1E9, p11, 10 * lan, min, max).log2() > 6);
         assert_eq!(target(i128::MAX, i128::MAX, 0, min, max).log2(), 6);
     }
 
