@@ -325,6 +325,9 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             "refclock 127.127.22.0: PPS from",
             "refclock 127.127.8.1: time code from",
             "timestamp stream",
+            "refclock 127.127.20.0: first bytes from",
+            "refclock 127.127.8.1: first bytes from",
+            "refclock 127.127.22.0: first PPS edge at",
             "refclock 127.127.20.3: /dev/gps3: No such file",
             "refclock 127.127.20.3: PPS: /dev/gpspps3: No such file",
         ] {

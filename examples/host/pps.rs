@@ -154,7 +154,7 @@ impl PpsSource {
             return Err(if tty {
                 io::Error::other(format!(
                     "{path} is a serial port, not a PPS device: attach the PPS line discipline \
-                     (`ldattach pps {path}`) and use the /dev/ppsN it creates"
+                     (`ldattach 18 {path}`, 18 = N_PPS) and use the /dev/ppsN it creates"
                 ))
             } else {
                 io::Error::other(format!("{path} is not an RFC 2783 PPS device ({e})"))
@@ -332,7 +332,7 @@ mod tests {
         // A serial port: the PPS line discipline is what makes a PPS device of it.
         let (m, path) = crate::host::serial::tests::pty();
         let e = PpsSource::open(&path, Edge::Assert).unwrap_err();
-        assert!(e.to_string().contains("ldattach pps"), "{e}");
+        assert!(e.to_string().contains("ldattach 18"), "{e}");
         drop(m);
         assert!(PpsSource::open("/nonexistent/pps0", Edge::Assert).is_err());
     }

@@ -39,6 +39,8 @@ struct SerialLine {
     path: String,
     settings: SerialSettings,
     port: Option<SerialPort>,
+    /// Bytes read since the device was opened (the first ones are logged).
+    bytes: u64,
     retry_at: Instant,
     /// The last open error, so a device that stays missing is reported once.
     last_error: Option<String>,
@@ -49,6 +51,8 @@ struct PpsLine {
     candidates: Vec<String>,
     edge: Edge,
     source: Option<PpsSource>,
+    /// Edges fetched since the source was opened (the first one is logged).
+    edges: u64,
     retry_at: Instant,
     last_error: Option<String>,
 }
@@ -92,6 +96,7 @@ impl SerialLine {
                     }
                 );
                 self.port = Some(p);
+                self.bytes = 0;
                 self.last_error = None;
             }
             Err(e) => report(id, &self.path, &mut self.last_error, e.to_string()),
@@ -112,6 +117,7 @@ impl PpsLine {
                         self.edge
                     );
                     self.source = Some(s);
+                    self.edges = 0;
                     self.last_error = None;
                     return;
                 }
@@ -180,6 +186,7 @@ impl Refclocks {
                     path: path.to_string(),
                     settings,
                     port: None,
+                    bytes: 0,
                     retry_at: now,
                     last_error: None,
                 }),
@@ -193,6 +200,7 @@ impl Refclocks {
                     .collect(),
                 edge,
                 source: None,
+                edges: 0,
                 retry_at: now,
                 last_error: None,
             });
@@ -297,7 +305,18 @@ impl Refclocks {
             let mut stamp = || clock.now();
             loop {
                 match read_timestamped(port, &mut stamp, &mut buf) {
-                    Ok((n, rx_time)) => ntp.handle_serial(c.id, &buf[..n], rx_time),
+                    Ok((n, rx_time)) => {
+                        if line.bytes == 0 {
+                            log::info!(
+                                "refclock {}: first bytes from {}: {:?}",
+                                c.id,
+                                line.path,
+                                String::from_utf8_lossy(&buf[..n.min(40)])
+                            );
+                        }
+                        line.bytes += n as u64;
+                        ntp.handle_serial(c.id, &buf[..n], rx_time);
+                    }
                     Err(nb::Error::WouldBlock) => break,
                     Err(nb::Error::Other(e)) => {
                         log::warn!("refclock {}: {}: {}; closing it", c.id, line.path, e.0);
@@ -331,6 +350,14 @@ impl Refclocks {
                 line.retry_at = now + REOPEN_EVERY;
             }
             for edge in self.edges.drain(..) {
+                if line.edges == 0 {
+                    let (s, ns) = edge.to_unix();
+                    log::info!(
+                        "refclock {}: first PPS edge at {s}.{ns:09} (system clock)",
+                        c.id
+                    );
+                }
+                line.edges += 1;
                 ntp.handle_pps(c.id, clock.map_system(edge));
             }
         }
