@@ -374,6 +374,9 @@ impl<M: Meter + ?Sized> Meter for &mut M {
 pub enum Cost {
     /// A client request: from its arrival in software to the reply handed to the MAC.
     Reply,
+    /// A datagram that gets no reply (a server's answer to the board's poll):
+    /// from its arrival in software until the firmware asks for the next one.
+    Processed,
     /// One chunk of serial bytes through `handle_serial`.
     Serial,
     /// One PPS edge through `handle_pps`.
@@ -433,6 +436,9 @@ impl<M: Meter> Network for Nic<'_, '_, M> {
     type Error = Infallible;
 
     fn receive(&mut self, buf: &mut [u8]) -> nb::Result<Received, Infallible> {
+        if self.answering.take().is_some() {
+            self.meter.end(Cost::Processed);
+        }
         let frame = self.rx.pop().ok_or(nb::Error::WouldBlock)?;
         let len = frame.len.min(buf.len());
         if let (Some(dst), Some(src)) = (buf.get_mut(..len), frame.bytes.get(..len)) {

@@ -43,15 +43,16 @@ const CALIBRATION_LOOPS: u32 = 200_000;
 struct SysTickMeter {
     start: u32,
     /// Per [`Cost`]: count, total and largest SysTick ticks.
-    stats: [(u32, u64, u32); 3],
+    stats: [(u32, u64, u32); 4],
 }
 
 impl SysTickMeter {
     fn slot(what: Cost) -> usize {
         match what {
             Cost::Reply => 0,
-            Cost::Serial => 1,
-            Cost::Pps => 2,
+            Cost::Processed => 1,
+            Cost::Serial => 2,
+            Cost::Pps => 3,
         }
     }
 }
@@ -143,7 +144,7 @@ fn main() -> ! {
     );
     let mut meter = SysTickMeter {
         start: 0,
-        stats: [(0, 0, 0); 3],
+        stats: [(0, 0, 0); 4],
     };
     let outcome = scenario::run(script, ntp, &mut meter, &mut |line| hprintln!("{}", line));
 
@@ -153,6 +154,7 @@ fn main() -> ! {
     );
     for (name, what) in [
         ("client request -> reply (receive to send)", Cost::Reply),
+        ("upstream server reply, processed as a client", Cost::Processed),
         ("NMEA serial chunk (handle_serial)", Cost::Serial),
         ("PPS edge (handle_pps)", Cost::Pps),
     ] {
