@@ -152,6 +152,19 @@ impl Association {
                 let answers = self
                     .pending
                     .filter(|p| !p.answered && !origin.is_zero() && p.cookie == origin);
+                // An authentic packet older than the last one taken is a
+                // replay: taking its transmit time would make our next packet
+                // unanswerable, and replaying one recorded packet over and
+                // over would starve the peer (a CVE-2015-1799-class DoS).
+                // While the peer is unreachable the window is open again, so
+                // a peer that stepped its clock back is heard after 8 polls.
+                if authenticated
+                    && self.reach.is_reachable()
+                    && !self.org.is_zero()
+                    && xmt.resolve(rx_time) <= self.org.resolve(rx_time)
+                {
+                    return Err(Rejection::Duplicate);
+                }
                 // RFC 5905: remember the remote's transmit time and our receive
                 // time even if the packet does not answer ours, so our next
                 // packet answers it.

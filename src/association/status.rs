@@ -23,7 +23,8 @@ pub enum Rejection {
     /// key id for this association, or a crypto-NAK (RFC 5905 TEST5).
     Auth(AuthError),
     /// The same transmit timestamp as a packet already seen (TEST1), or a
-    /// broadcast no newer than the last packet from its server (a replay).
+    /// broadcast or authenticated symmetric packet no newer than the last
+    /// packet taken from its remote (a replay).
     Duplicate,
     /// The origin timestamp does not match what we sent (TEST2): a stray,
     /// replayed, reordered or forged packet.
