@@ -380,15 +380,17 @@ fn cve_2018_7185_2016_1548_unauthenticated_packets_cannot_reset_or_switch_interl
     assert!(interleaved >= 6, "{interleaved}");
 }
 
-/// Two cores as unauthenticated symmetric peers; `spoof` runs once at
-/// `spoof_at` seconds with the core at HOST. Returns the sample counts of
-/// both sides at the spoof time and at the end.
+/// Two cores as symmetric peers (keyed with `key`, if any): A at HOST, a
+/// stratum 10 server on its local clock, and B at PEER, which learns time
+/// from it. From `attack_at` seconds on, `attack` runs every step with B and
+/// the first packet A ever sent B. Returns the sample counts of (A, B) when
+/// the attack starts and at the end, and their bogus counts at the end.
 fn symmetric_pair(
     seconds: i64,
-    spoof_at: i64,
-    spoof: impl Fn(&mut Core, NtpTime),
+    attack_at: i64,
+    key: Option<u32>,
+    mut attack: impl FnMut(&mut Bench, &mut Bench, NtpTime, &[u8]),
 ) -> [(u32, u32); 3] {
-    // A is a stratum 10 server on its local clock; B learns time from it.
     let mut host = core(11);
     let id = RefclockId::new(1, 0);
     let mut fudge = Fudge::new(id);
@@ -400,25 +402,32 @@ fn symmetric_pair(
         T0,
     )
     .unwrap();
-    let mut a = Bench::new(host, AssociationConfig::symmetric_active(PEER));
-    let mut b = Bench::new(core(12), AssociationConfig::symmetric_active(HOST));
+    let config = |remote| {
+        let c = AssociationConfig::symmetric_active(remote);
+        key.map_or(c, |k| c.with_key(KeyId(k)))
+    };
+    let mut a = Bench::new(host, config(PEER));
+    let mut b = Bench::new(core(12), config(HOST));
     let mut in_flight: Vec<(NtpTime, bool, Vec<u8>)> = Vec::new();
+    let mut recorded: Option<Vec<u8>> = None;
     let mut now = T0;
     let end = T0 + secs(seconds);
-    let mut spoofed = false;
-    let mut at_spoof = (0, 0);
+    let mut at_attack = None;
     let mut buf = [0u8; MAX_PACKET_LEN];
     while now < end {
-        if !spoofed && now >= T0 + secs(spoof_at) {
-            at_spoof = (a.assoc().counters().samples, b.assoc().counters().samples);
-            spoof(&mut a.ntp, now);
-            spoofed = true;
+        if now >= T0 + secs(attack_at) {
+            at_attack.get_or_insert((a.assoc().counters().samples, b.assoc().counters().samples));
+            attack(&mut a, &mut b, now, recorded.as_deref().unwrap_or(&[]));
         }
         for (side, node) in [(true, &mut a), (false, &mut b)] {
             node.ntp.handle_timeout(now);
             while let Some(tx) = node.ntp.poll_transmit(now, &mut buf) {
                 if matches!(tx.kind, TransmitKind::Poll(_) | TransmitKind::Reply) {
-                    in_flight.push((now + us(50), !side, buf[..tx.len].to_vec()));
+                    let bytes = buf[..tx.len].to_vec();
+                    if side && recorded.is_none() {
+                        recorded = Some(bytes.clone());
+                    }
+                    in_flight.push((now + us(50), !side, bytes));
                 }
             }
         }
@@ -438,7 +447,7 @@ fn symmetric_pair(
         now = next.max(now + us(1)).min(now + secs(1));
     }
     [
-        at_spoof,
+        at_attack.unwrap_or_default(),
         (a.assoc().counters().samples, b.assoc().counters().samples),
         (a.assoc().counters().bogus, b.assoc().counters().bogus),
     ]
@@ -446,7 +455,11 @@ fn symmetric_pair(
 
 #[test]
 fn cve_2018_7184_symmetric_association_recovers_from_a_bad_packet() {
-    let spoof = |ntp: &mut Core, now: NtpTime| {
+    let mut done = false;
+    let spoof = |a: &mut Bench, _: &mut Bench, now: NtpTime, _: &[u8]| {
+        if std::mem::replace(&mut done, true) {
+            return;
+        }
         let origins = [
             NtpTimestamp::ZERO,
             NtpTimestamp::from_bits(0x5555_0000_1234_5678),
@@ -459,13 +472,59 @@ fn cve_2018_7184_symmetric_association_recovers_from_a_bad_packet() {
                 TRANSMIT,
                 (now + secs(100 + i as i64)).to_timestamp(),
             );
-            exchange_all(ntp, PEER, &p, now);
+            exchange_all(&mut a.ntp, PEER, &p, now);
         }
     };
-    let [(a0, b0), (a1, b1), (bogus_a, bogus_b)] = symmetric_pair(2400, 1200, spoof);
-    let _ = bogus_b;
+    let [(a0, b0), (a1, b1), (bogus_a, _)] = symmetric_pair(2400, 1200, None, spoof);
     assert!(b0 >= 3, "the pair works before the spoof: {a0} {b0}");
     assert!(bogus_a >= 1, "the spoof reached A");
     assert!(b1 >= b0 + 4, "B recovered: {b0} → {b1}");
     assert!(a1 >= a0 + 4, "A recovered: {a0} → {a1}");
+}
+
+#[test]
+fn cve_2015_1799_replayed_authentic_packets_cannot_starve_a_keyed_peer() {
+    // An attacker who once saw A's first signed packet replays it to B every
+    // second. Without replay protection B's origin field always names that
+    // old packet, so A rejects everything B sends and never takes a sample.
+    let replay = |_: &mut Bench, b: &mut Bench, now: NtpTime, old: &[u8]| {
+        assert!(old.len() > HEADER_LEN, "a signed packet");
+        b.deliver(HOST, old, now);
+    };
+    let [(a0, b0), (a1, b1), _] = symmetric_pair(2400, 1200, Some(1), replay);
+    assert!(a0 >= 3 && b0 >= 3, "the keyed pair works: {a0} {b0}");
+    assert!(a1 >= a0 + 8, "A keeps taking samples: {a0} → {a1}");
+    assert!(b1 >= b0 + 8, "B keeps taking samples: {b0} → {b1}");
+}
+
+#[test]
+fn replay_window_reopens_for_a_peer_that_stepped_back() {
+    let mut b = Bench::client(AssociationConfig::symmetric_active(PEER).with_key(KeyId(1)));
+    let sent = b.request();
+    let signed = |origin: NtpTimestamp, xmt: NtpTime| {
+        sign(
+            &emit(&header(Mode::SymmetricActive, origin, xmt.to_timestamp())),
+            1,
+        )
+    };
+    let x = b.now + us(300);
+    b.deliver(PEER, &signed(ts(&sent, TRANSMIT), x), b.now + us(100));
+    assert!(b.assoc().reach().is_reachable());
+    assert_eq!(b.assoc().counters().samples, 1);
+    // The peer steps back 100 s: refused as a replay while reachable…
+    let back = signed(NtpTimestamp::ZERO, x - secs(100));
+    b.deliver(PEER, &back, b.now + us(200));
+    assert_eq!(
+        b.assoc().peer_variables(b.now).last_rejection,
+        Some(Rejection::Duplicate)
+    );
+    // …and heard again once the reach register has emptied.
+    while b.assoc().reach().is_reachable() {
+        b.request();
+    }
+    let later = signed(NtpTimestamp::ZERO, x - secs(90));
+    b.deliver(PEER, &later, b.now);
+    let v = b.assoc().peer_variables(b.now);
+    assert_ne!(v.last_rejection, Some(Rejection::Duplicate));
+    assert_eq!(v.org, (x - secs(90)).to_timestamp());
 }

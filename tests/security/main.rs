@@ -19,6 +19,7 @@
 //! | 2016-1547, 2016-4953 | crypto-NAK or bad MAC demobilises an ephemeral association | `auth::cve_2016_1547_4953_bad_packets_do_not_demobilize_ephemeral_associations` |
 //! | 2016-1550 | MAC compared with an early-exit compare (timing oracle) | `auth::cve_2016_1550_mac_compare_is_constant_time`, `auth::constant_time_compare_is_correct` |
 //! | 2015-1799, 2018-7170 | unauthenticated / Sybil ephemeral symmetric associations | `auth::cve_2015_1799_2018_7170_ephemeral_peers_need_authentication`, `spoofing::unauthenticated_packets_never_change_a_keyed_peer` (property); `association::passive_peer_is_mobilized_only_when_authenticated` |
+//! | 2015-1799 (replay) | a recorded authentic symmetric packet, replayed, keeps the peer from ever taking a sample | `auth::cve_2015_1799_replayed_authentic_packets_cannot_starve_a_keyed_peer`, `auth::replay_window_reopens_for_a_peer_that_stepped_back` |
 //! | 2018-7185, 2016-1548 | unauthenticated packet resets an association or switches it to interleaved mode | `auth::cve_2018_7185_2016_1548_unauthenticated_packets_cannot_reset_or_switch_interleave` |
 //! | 2018-7184 | interleaved symmetric association cannot recover from a bad packet | we have no interleaved symmetric mode (interleaving is client/server only); the basic symmetric recovery: `auth::cve_2018_7184_symmetric_association_recovers_from_a_bad_packet` |
 //! | **Broadcast** | | |
