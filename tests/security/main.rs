@@ -31,6 +31,7 @@
 //! | 2016-9310 | mode 6 information disclosure and amplification | `management::cve_2016_9310_mode_6_replies_are_bounded_and_disclose_no_clients`; `amplification::*` |
 //! | 2016-7426 | rate limiting turned against a victim with spoofed sources | `management::cve_2016_7426_rate_limits_cannot_be_turned_against_others` |
 //! | 2015-7703 | remote configuration (`:config`, `setvar`) | no remote configuration exists; every mode 6 write refused: `management::cve_2015_7703_no_remote_configuration` |
+//! | 2009-3563 (not in the list) | two servers answer each other's error replies forever (a spoofed mode 7 packet) | `management::cve_2009_3563_no_reply_loops_between_two_servers` (every mode, mode 6 requests and replies, kisses) |
 //! | 2016-1551 | packets from 127.127.0.0/16 impersonate a reference clock | `spoofing::cve_2016_1551_packets_from_refclock_addresses_are_refused` |
 //! | **Parsers** (each also a fuzz target under `fuzz/`) | | |
 //! | 2014-9295, 2017-6458, 2018-7182 | control message buffer overruns (`ctl_putdata`, `ctl_put*`, `ctl_getitem`) | `parsers::cve_2014_9295_2017_6458_2018_7182_control_message_buffers`; fuzz `control`, `control_responder` |

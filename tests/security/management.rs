@@ -270,3 +270,55 @@ fn cve_2015_7703_no_remote_configuration() {
         assert_eq!(ntp.keys().len(), 4);
     }
 }
+
+#[test]
+fn cve_2009_3563_no_reply_loops_between_two_servers() {
+    // An attacker sends A one packet "from" B (both serve time, answer mode
+    // 6, and have B/A as symmetric peers): whatever A answers, B must not
+    // answer again, or the two would ping-pong forever.
+    let mut pkts = Vec::new();
+    for mode in 0..=7u8 {
+        let mut p = client_request(T0);
+        p[0] = (4 << 3) | mode;
+        pkts.push(p.clone());
+        pkts.push(sign(&p, 1));
+    }
+    for opcode in 0..32u8 {
+        pkts.push(control(opcode, 0, b""));
+        let mut error_reply = control(opcode, 0, b"");
+        error_reply[1] |= 0xc0;
+        pkts.push(error_reply);
+    }
+    pkts.push(kiss(KissCode::Rate, NtpTimestamp::ZERO));
+    let mut answered = 0;
+    for (k, first) in pkts.iter().enumerate() {
+        let config = SystemConfig {
+            control_key: Some(KeyId(1)),
+            ..SystemConfig::default()
+        };
+        let mut a = core_with(config, 30);
+        let mut b = core_with(config, 31);
+        for (ntp, other) in [(&mut a, PEER), (&mut b, HOST)] {
+            ntp.add_association(
+                AssociationConfig::symmetric_active(other),
+                CandidateFlags::empty(),
+                T0,
+            )
+            .unwrap();
+        }
+        let now = T0 + secs(1);
+        let mut in_flight = vec![(true, first.clone())];
+        let mut hops = 0;
+        while let Some((to_a, bytes)) = in_flight.pop() {
+            let (ntp, from) = if to_a { (&mut a, PEER) } else { (&mut b, HOST) };
+            for out in exchange_all(ntp, from, &bytes, now) {
+                in_flight.push((!to_a, out));
+            }
+            hops += 1;
+            // The packet to A, and at most A's answers to B.
+            assert!(hops <= 2, "packet {k} ({:02x?}) bounces", &first[..4]);
+        }
+        answered += usize::from(hops == 2);
+    }
+    assert!(answered >= 20, "A answered {answered} of them");
+}
