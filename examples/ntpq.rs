@@ -15,10 +15,16 @@ use std::time::{Duration, Instant};
 
 use host::args::{Args, die};
 use host::net::{NtpSocket, wait_readable};
+use sundial::control::client::{
+    self, Assembly, ResponseAssembler, ResponseError, Variable, Variables,
+};
 use sundial::time::{NtpTime, NtpTimestamp};
 use sundial::wire::{ControlRepr, LeapIndicator, Opcode};
 
 const USAGE: &str = "usage: ntpq [-p] [-c COMMAND]... [--port N] [-t TIMEOUT_S] [HOST]";
+
+/// Room for one reassembled response, bytes (fragment offsets are 16-bit).
+const RESPONSE_BUFFER: usize = 1 << 16;
 
 /// A mode 6 conversation with one server.
 struct Session {
@@ -32,19 +38,6 @@ struct Session {
 struct Response {
     status: u16,
     data: Vec<u8>,
-}
-
-fn error_name(code: u8) -> &'static str {
-    match code {
-        1 => "authentication failure",
-        2 => "invalid message length or format",
-        3 => "invalid opcode",
-        4 => "unknown association id",
-        5 => "unknown variable name",
-        6 => "invalid variable value",
-        7 => "administratively prohibited",
-        _ => "unspecified error",
-    }
 }
 
 impl Session {
@@ -64,7 +57,8 @@ impl Session {
         })
     }
 
-    /// Sends one request and collects every fragment of its response.
+    /// Sends one request and collects every fragment of its response
+    /// (reassembly: `sundial::control::client`).
     fn request(
         &mut self,
         opcode: Opcode,
@@ -94,28 +88,9 @@ impl Session {
             .send_to(&buf[..n], self.to)
             .map_err(|e| format!("send to {}: {e}", self.to))?;
         let deadline = Instant::now() + self.timeout;
-        let mut fragments: Vec<(u16, Vec<u8>)> = Vec::new();
-        let mut end: Option<usize> = None;
-        let mut status = 0;
+        let mut store = vec![0u8; RESPONSE_BUFFER];
+        let mut response = ResponseAssembler::new(&mut store, opcode, self.sequence);
         loop {
-            if let Some(total) = end {
-                // Done when the fragments cover 0..total without a gap.
-                fragments.sort_by_key(|f| f.0);
-                let mut at = 0usize;
-                for (off, d) in &fragments {
-                    if usize::from(*off) <= at {
-                        at = at.max(usize::from(*off) + d.len());
-                    }
-                }
-                if at >= total {
-                    let mut data = vec![0u8; total];
-                    for (off, d) in &fragments {
-                        let o = usize::from(*off);
-                        data[o..o + d.len()].copy_from_slice(d);
-                    }
-                    return Ok(Response { status, data });
-                }
-            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(format!("{}: timed out waiting for a mode 6 reply", self.to));
@@ -131,21 +106,17 @@ impl Session {
             let Ok(r) = ControlRepr::parse(&buf[..rx.len]) else {
                 continue;
             };
-            if !r.response || r.sequence != self.sequence || r.opcode != opcode {
-                continue;
-            }
-            if r.error {
-                return Err(format!(
-                    "server error: {}",
-                    error_name((r.status >> 8) as u8)
-                ));
-            }
-            status = r.status;
-            if !fragments.iter().any(|f| f.0 == r.offset) {
-                fragments.push((r.offset, r.data.to_vec()));
-            }
-            if !r.more {
-                end = Some(usize::from(r.offset) + r.data.len());
+            match response.push(&r) {
+                Ok(Assembly::Complete(_)) => {
+                    return Ok(Response {
+                        status: response.status().unwrap_or(0),
+                        data: response.data().unwrap_or(&[]).to_vec(),
+                    });
+                }
+                Ok(Assembly::Waiting) | Err(ResponseError::NotOurs) => {}
+                Err(e @ ResponseError::Server(_)) => return Err(e.to_string()),
+                // A bad fragment is dropped; the rest of the response may still come.
+                Err(e) => eprintln!("ntpq: {}: {e}, fragment ignored", self.to),
             }
         }
     }
@@ -153,15 +124,9 @@ impl Session {
     /// READSTAT of association 0: the (association id, peer status) list.
     fn associations(&mut self) -> Result<(u16, Vec<(u16, u16)>), String> {
         let r = self.request(Opcode::ReadStatus, 0, &[])?;
-        let list = r
-            .data
-            .chunks_exact(4)
-            .map(|c| {
-                (
-                    u16::from_be_bytes([c[0], c[1]]),
-                    u16::from_be_bytes([c[2], c[3]]),
-                )
-            })
+        let list = client::associations(&r.data)
+            .map_err(|e| format!("{}: {e}", self.to))?
+            .map(|a| (a.id, a.status))
             .collect();
         Ok((r.status, list))
     }
@@ -173,48 +138,32 @@ impl Session {
         names: &str,
     ) -> Result<(u16, Vec<(String, String)>), String> {
         let r = self.request(Opcode::ReadVariables, association, names.as_bytes())?;
-        Ok((r.status, parse_vars(&String::from_utf8_lossy(&r.data))))
+        Ok((r.status, parse_vars(&r.data)))
     }
 }
 
-/// Splits `name=value, name="quoted, value", flag` text into pairs (quotes kept off).
-fn parse_vars(text: &str) -> Vec<(String, String)> {
+/// The items of a READVAR response as text (parsing: `sundial::control::client`). Bad
+/// items are reported on stderr and left out; stray bytes in values show as '?'.
+fn parse_vars(data: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut push = |item: &str| {
-        let item = item.trim_matches(|c: char| c.is_whitespace() || c == '\0');
-        if item.is_empty() {
-            return;
-        }
-        let (name, value) = item.split_once('=').unwrap_or((item, ""));
-        out.push((
-            name.trim().to_string(),
-            value.trim().trim_matches('"').to_string(),
-        ));
-    };
-    // ntpsec has been seen sending stray bytes inside filter lists: show them as '?'.
-    let clean = text.chars().map(|c| {
-        if c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) {
-            '?'
-        } else {
-            c
-        }
-    });
-    for c in clean {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
+    for item in Variables::new(data) {
+        match item {
+            Ok(v) => {
+                let value: String = String::from_utf8_lossy(v.value)
+                    .chars()
+                    .map(|c| {
+                        if c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) {
+                            '?'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                out.push((v.name.to_string(), value));
             }
-            ',' if !quoted => {
-                push(&cur);
-                cur.clear();
-            }
-            _ => cur.push(c),
+            Err(e) => eprintln!("ntpq: variable list: {e}"),
         }
     }
-    push(&cur);
     out
 }
 
@@ -230,12 +179,12 @@ fn num(vars: &[(String, String)], name: &str) -> f64 {
 
 /// An ntpd timestamp variable (`0xSSSSSSSS.FFFFFFFF` or `SSSSSSSS.FFFFFFFF`).
 fn timestamp(v: &str) -> Option<NtpTimestamp> {
-    let v = v.trim_start_matches("0x");
-    let (s, f) = v.split_once('.')?;
-    Some(NtpTimestamp::from_parts(
-        u32::from_str_radix(s, 16).ok()?,
-        u32::from_str_radix(f, 16).ok()?,
-    ))
+    Variable {
+        name: "",
+        value: v.as_bytes(),
+    }
+    .timestamp()
+    .ok()
 }
 
 fn system_status_text(s: u16) -> String {
@@ -399,7 +348,14 @@ fn peers(s: &mut Session) -> Result<(), String> {
                 .min(num(&vars, "hpoll"))
                 .clamp(0.0, 17.0) as u32;
         let reach = var(&vars, "reach")
-            .and_then(|r| u32::from_str_radix(r.trim_start_matches("0x"), 16).ok())
+            .and_then(|r| {
+                Variable {
+                    name: "",
+                    value: r.as_bytes(),
+                }
+                .hex()
+                .ok()
+            })
             .unwrap_or(0);
         let remote: String = remote.chars().take(15).collect();
         let refid: String = refid.chars().take(15).collect();
@@ -610,10 +566,13 @@ mod tests {
 
     #[test]
     fn variables_with_quotes_and_crlf() {
-        let v = parse_vars("leap=0, stratum=11,\r\nsystem=\"Linux, 6\", ntscookies=-1\r\n");
+        let v = parse_vars(b"leap=0, stratum=11,\r\nsystem=\"Linux, 6\", ntscookies=-1\r\n");
         assert_eq!(v[0], ("leap".into(), "0".into()));
         assert_eq!(v[2], ("system".into(), "Linux, 6".into()));
         assert_eq!(v[3], ("ntscookies".into(), "-1".into()));
+        let v = parse_vars(b"filtdelay=\"0.1 \x01\xff 0.2\", =5, ok=1");
+        assert_eq!(v[0], ("filtdelay".into(), "0.1 ?? 0.2".into()));
+        assert_eq!(v[1], ("ok".into(), "1".into()));
     }
 
     #[test]

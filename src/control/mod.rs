@@ -1,6 +1,9 @@
 //! Mode 6 control messages (RFC 9327): the responder that lets the real
 //! `ntpq -p`, `ntpq -c rv` and `ntpq -c as` read this node's state.
 //!
+//! Also the querying side: [`client`] reassembles a response's fragments
+//! and reads its variable and association lists (the `ntpq` example uses it).
+//!
 //! Owns: accepting requests ([`ControlRequest`]), answering them in
 //! fragments ([`ControlReply`]), status words ([`status`]), ntpd's variable
 //! names and value formats ([`system_vars`], [`peer_vars`], [`format`]) and
@@ -20,6 +23,7 @@
 //! }
 //! ```
 
+pub mod client;
 pub mod format;
 pub mod peer_vars;
 mod request;

@@ -10,7 +10,7 @@
 //!
 //! No floating point, no panics: every operation is exact or saturates.
 
-mod decimal;
+pub(crate) mod decimal;
 mod duration;
 mod frequency;
 mod poll;
