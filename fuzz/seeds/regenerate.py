@@ -102,6 +102,79 @@ def main():
             write("control", tag, raw)
             write("control_responder", tag, raw)
 
+    # control_client: records [flags][len u16][datagram]. flags 0x03 makes each a
+    # response to the target's own request (its sequence and opcode, error bit
+    # off) while keeping the captured offset, count, more bit and data. One
+    # seed per captured request: its fragments in order, and reversed.
+    # Also the reassembled data alone (the raw input is read as a variable list).
+    def crec(raw):
+        return bytes([0x03]) + len(raw).to_bytes(2, "big") + raw
+    for cap in mode6:
+        by_seq = {}
+        for p in packets(cap):
+            if p["response"]:
+                by_seq.setdefault(p["sequence"], []).append(bytes.fromhex(p["payload_hex"]))
+        for seq, frags in sorted(by_seq.items()):
+            write("control_client", f"{cap[:2]}-seq{seq}", b"".join(crec(f) for f in frags))
+            if len(frags) > 1:
+                write("control_client", f"{cap[:2]}-seq{seq}-reversed",
+                      b"".join(crec(f) for f in reversed(frags)))
+                write("control_client", f"{cap[:2]}-seq{seq}-data",
+                      b"".join(f[12:12 + int.from_bytes(f[10:12], "big")] for f in frags))
+
+    # wire_parts: [version][bytes after the 48-byte header] of the captured
+    # packets with a trailer (MACs, crypto-NAKs), plus RFC 7822 shapes.
+    seen = set()
+    for cap in ntp:
+        for p in packets(cap):
+            raw = bytes.fromhex(p["payload_hex"])
+            if len(raw) > 48 and len(raw) not in seen:
+                seen.add(len(raw))
+                write("wire_parts", f"{cap[:2]}-f{p['frame']}-trailer{len(raw) - 48}",
+                      bytes([(raw[0] >> 3) & 7]) + raw[48:])
+            if p["mode"] in (2, 4) and "refid" not in seen:
+                seen.add("refid")
+                write("wire_parts", f"{cap[:2]}-refid", bytes([4]) + raw[12:16])
+    ef28 = (0x0104).to_bytes(2, "big") + (28).to_bytes(2, "big") + bytes(range(24))
+    ef16 = (0x0204).to_bytes(2, "big") + (16).to_bytes(2, "big") + bytes(12)
+    mac20 = (1).to_bytes(4, "big") + bytes(range(16))
+    write("wire_parts", "ef28", bytes([4]) + ef28)
+    write("wire_parts", "ef16-mac20", bytes([4]) + ef16 + mac20)
+    write("wire_parts", "ef16-ef28-nak", bytes([4]) + ef16 + ef28 + bytes(4))
+    write("wire_parts", "kiss-rate-deny", bytes([0]) + b"RATEDENYRSTRINIT")
+
+    # decimal: numbers as configuration, drift files and ntpq print them.
+    for i, t in enumerate(["0.0500", "-1.5", "128", "+.5", "2.", "-12.345",
+                           "0.000000000116415321826934814453125",
+                           "0.9999999999999999999999999999999",
+                           "2147483647.999999999", "-2147483648", "9223372036854775807",
+                           "-0.000123457", "500.000", "1e3", "--1", ""]):
+        write("decimal", f"number-{i}", t.encode())
+
+    # refclock_stream: [config][records]; records [op][advance, 62 ms units][len][bytes].
+    # Op 0: serial to the NMEA clock, 1: to the Meinberg clock, 2: a PPS edge
+    # (op >> 2 picks the clock: 0 NMEA's attached PPS, 2 the type 22 PPS).
+    # 40 s of a GPS receiver at 1 Hz whose time matches the fuzz target's
+    # start (unix 1_800_000_000 = 2027-01-15 08:00:00 UTC): edge, then RMC.
+    def nmea_cs(body):
+        c = 0
+        for ch in body.encode():
+            c ^= ch
+        return f"${body}*{c:02X}\r\n".encode()
+    def refrec(op, adv, raw):
+        return bytes([op, adv, len(raw)]) + raw
+    gps = b""
+    mbg = b""
+    for sec in range(40):
+        hh, mm, ss = 8, sec // 60, sec % 60
+        rmc = nmea_cs(f"GPRMC,{hh:02d}{mm:02d}{ss:02d}.00,A,4717.11437,N,00833.91522,E,0.004,77.52,150127,,,A")
+        gps += refrec(2, 16, b"") + refrec(2 | (2 << 2), 0, b"") + refrec(0, 2, rmc)
+        # Meinberg standard string: local time = UTC+1 (CET), weekday 5 (Friday).
+        mstr = f"\x02D:15.01.27;T:5;U:{hh + 1:02d}.{mm:02d}.{ss:02d};    \x03".encode()
+        mbg += refrec(2 | (1 << 2), 16, b"") + refrec(1, 2, mstr)
+    write("refclock_stream", "gps-pps-40s", bytes([0x10]) + gps)
+    write("refclock_stream", "meinberg-pps-40s", bytes([0x80]) + mbg)
+
     for f in ["workstation.conf", "debian-ntpsec.conf", "restrict-policy.conf",
               "stratum2-peers.conf", "meinberg-gps-dcf77.conf", "tuning-and-logging.conf"]:
         with open(os.path.join(CONF, f), "rb") as src:
