@@ -7,8 +7,8 @@
 //! | CVE | attack | covered by |
 //! | --- | --- | --- |
 //! | **Off-path spoofing** | | |
-//! | 2015-7704, 2015-7705 | spoofed kiss-o'-death stops or slows a client | `spoofing::cve_2015_7704_7705_spoofed_kiss_o_death_is_ignored`; `association_attacks::forged_kisses_change_nothing` |
-//! | 2015-8138, 2016-7431 | reply with a zero origin timestamp accepted | `spoofing::cve_2015_8138_2016_7431_zero_origin_is_rejected`; `association_attacks::forged_replies_are_bogus` |
+//! | 2015-7704, 2015-7705 | spoofed kiss-o'-death stops or slows a client | `spoofing::cve_2015_7704_7705_spoofed_kiss_o_death_is_ignored`, `spoofing::one_shot_sntp_query_refuses_the_same_forgeries` (the `sntp` module); `association_attacks::forged_kisses_change_nothing` |
+//! | 2015-8138, 2016-7431 | reply with a zero origin timestamp accepted | `spoofing::cve_2015_8138_2016_7431_zero_origin_is_rejected`, `spoofing::one_shot_sntp_query_refuses_the_same_forgeries`; `association_attacks::forged_replies_are_bogus` |
 //! | 2016-9042 | packets with a bad origin make the real reply look bogus | `spoofing::cve_2016_9042_bogus_origins_do_not_block_the_real_reply` |
 //! | 2016-4954 | spoofed server packet partially updates peer state | `spoofing::cve_2016_4954_spoofed_server_packet_updates_no_peer_state`, `spoofing::off_path_packets_never_change_a_client` (property) |
 //! | 2020-11868 | unauthenticated packet reschedules polls, blocking sync | `spoofing::cve_2020_11868_spoofed_reply_does_not_reschedule_polls` |

@@ -358,3 +358,40 @@ proptest! {
         prop_assert_eq!(state(&b.assoc().peer_variables(b.now)), before);
     }
 }
+
+#[test]
+fn one_shot_sntp_query_refuses_the_same_forgeries() {
+    use sundial::sntp::{Query, SntpError};
+    let t1 = T0 + secs(5);
+    let query = Query::new(t1, 0x1234_5678_9abc_def0);
+    let mut req = [0u8; 48];
+    query.emit(&mut req).unwrap();
+    let cookie = ts(&req, TRANSMIT);
+    assert!(
+        (cookie.resolve(t1) - t1).abs() > secs(1),
+        "a cookie, not the clock"
+    );
+    let reply = Upstream::new().answer(&req, HOST, t1 + us(50)).unwrap();
+    let at = t1 + us(110);
+    for origin in wrong_origins(cookie, NtpTimestamp::from_bits(1), t1) {
+        for code in [KissCode::Rate, KissCode::Deny] {
+            assert_eq!(
+                query.process(&kiss(code, origin), at),
+                Err(SntpError::OriginMismatch)
+            );
+        }
+        let mut f = reply.clone();
+        set_ts(&mut f, ORIGIN, origin);
+        assert_eq!(query.process(&f, at), Err(SntpError::OriginMismatch));
+    }
+    // The genuine kiss is reported, the genuine reply measured.
+    assert_eq!(
+        query
+            .process(&kiss(KissCode::Deny, cookie), at)
+            .unwrap_err()
+            .kiss_code(),
+        Some(KissCode::Deny)
+    );
+    let r = query.process(&reply, at).unwrap();
+    assert!((r.offset - us(300)).abs() < us(1), "{}", r.offset);
+}
