@@ -35,12 +35,12 @@
 //! | 2016-1551 | packets from 127.127.0.0/16 impersonate a reference clock | `spoofing::cve_2016_1551_packets_from_refclock_addresses_are_refused` |
 //! | **Parsers** (each also a fuzz target under `fuzz/`) | | |
 //! | 2014-9295, 2017-6458, 2018-7182 | control message buffer overruns (`ctl_putdata`, `ctl_put*`, `ctl_getitem`) | `parsers::cve_2014_9295_2017_6458_2018_7182_control_message_buffers`; fuzz `control`, `control_responder` |
-//! | 2015-7855 | long mode 6/7 data asserts in `decodenetnum` | `parsers::cve_2015_7855_long_mode_6_data_is_refused` |
+//! | 2015-7855 | long mode 6/7 data asserts in `decodenetnum` | `parsers::cve_2015_7855_long_mode_6_data_is_refused`; fuzz `control`, `system` |
 //! | 2016-7434 | malformed `mrulist` query crashes ntpd | `parsers::cve_2016_7434_malformed_mrulist_requests` (there is no MRU list: bad opcode) |
-//! | 2015-7852 | ntpq reads past a hostile reply (`atoascii`) | `parsers::cve_2015_7852_hostile_mode_6_replies_are_refused_by_the_reply_parser`; fuzz `control` |
-//! | 2015-7853, 2017-6462, 2023-26555 | reference clock data overruns (datalen, Datum, Praecis) | `parsers::cve_2015_7853_2017_6462_2023_26555_refclock_input_is_bounded` (we have no Datum or Praecis driver; NMEA and Meinberg take the same inputs); fuzz `nmea`, `meinberg` |
+//! | 2015-7852 | ntpq reads past a hostile reply (`atoascii`) | `parsers::cve_2015_7852_hostile_mode_6_replies_are_refused_by_the_reply_parser` (wire parser, `control::client` reassembler and value readers), unit test `control::client::tests::refusals_keep_what_is_held`; fuzz `control_client` |
+//! | 2015-7853, 2017-6462, 2023-26555 | reference clock data overruns (datalen, Datum, Praecis) | `parsers::cve_2015_7853_2017_6462_2023_26555_refclock_input_is_bounded` (we have no Datum or Praecis driver; NMEA and Meinberg take the same inputs); fuzz `nmea`, `meinberg`, `refclock_stream` |
 //! | 2015-7854 | over-long password in the keys file | `parsers::cve_2015_7854_long_keys_are_refused`; fuzz `config_keys` |
-//! | 2023-26551..26554 | number parsing (`mstolfp`) overruns | `parsers::cve_2023_26551_to_26554_number_parsing`; fuzz `config_ntpconf` |
+//! | 2023-26551..26554 | number parsing (`mstolfp`) overruns | `parsers::cve_2023_26551_to_26554_number_parsing`; fuzz `decimal`, `config_ntpconf` |
 //! | **Root distance** | | |
 //! | 2016-7433 | root distance without the peer jitter | `spoofing::cve_2016_7433_root_distance_includes_jitter` |
 //!

@@ -143,24 +143,87 @@ fn cve_2016_7434_malformed_mrulist_requests() {
 
 #[test]
 fn cve_2015_7852_hostile_mode_6_replies_are_refused_by_the_reply_parser() {
-    // What a malicious server could send to a querier (ntpq): count beyond
-    // the datagram, beyond a fragment, offset + count beyond 16 bits.
+    use sundial::control::client::{
+        Assembly, MAX_FRAGMENTS, ResponseAssembler, ResponseError, Variables,
+    };
+    use sundial::wire::Opcode;
+    // What a malicious server could send a querier (ntpq): count fields
+    // beyond the datagram or a fragment; the wire parser refuses or bounds them.
     let mut reply = control(2, 0, b"version=\"x\"");
     reply[1] |= 0x80;
-    let good = reply.clone();
-    assert!(ControlRepr::parse(&good).is_ok());
+    assert!(ControlRepr::parse(&reply).is_ok());
     for (count, offset) in [(0xffffu16, 0u16), (500, 0), (12, 0xfff0), (469, 0)] {
-        let mut r = good.clone();
+        let mut r = reply.clone();
         r[8..10].copy_from_slice(&offset.to_be_bytes());
         r[10..12].copy_from_slice(&count.to_be_bytes());
         if let Ok(p) = ControlRepr::parse(&r) {
             assert!(p.data.len() <= r.len() && p.data.len() == usize::from(count));
-            assert!(usize::from(p.offset) + p.data.len() <= 0x1_0000);
         }
     }
-    for n in 0..good.len() {
-        let _ = ControlRepr::parse(&good[..n]);
+    for n in 0..reply.len() {
+        let _ = ControlRepr::parse(&reply[..n]);
     }
+    // Reassembly: a fragment far past the buffer, too many fragments.
+    let fragment = |offset: u16, data: &'static [u8], more: bool| ControlRepr {
+        leap: sundial::wire::LeapIndicator::NoWarning,
+        version: 2,
+        response: true,
+        error: false,
+        more,
+        opcode: Opcode::ReadVariables,
+        sequence: 7,
+        status: 0,
+        association_id: 0,
+        offset,
+        data,
+        padding: &[],
+        mac: None,
+    };
+    let mut small = [0u8; 64];
+    let mut asm = ResponseAssembler::new(&mut small, Opcode::ReadVariables, 7);
+    assert_eq!(
+        asm.push(&fragment(0xfff0, b"aaaa", true)),
+        Err(ResponseError::TooLong(0xfff4))
+    );
+    // (Overlaps, contradicting ends and repeats: the unit tests of
+    // src/control/client.rs, `refusals_keep_what_is_held`.)
+    let mut big = [0u8; 4096];
+    let mut asm = ResponseAssembler::new(&mut big, Opcode::ReadVariables, 7);
+    for i in 0..=MAX_FRAGMENTS as u16 {
+        let r = asm.push(&fragment(i * 8, b"x=1,", true));
+        if usize::from(i) < MAX_FRAGMENTS {
+            assert_eq!(r, Ok(Assembly::Waiting));
+        } else {
+            assert_eq!(r, Err(ResponseError::TooManyFragments));
+        }
+    }
+    // Value text (atoascii's job in ntpq): unterminated quotes, empty and
+    // huge names and values, numbers out of every range.
+    let long = format!("x={}", "9".repeat(10_000));
+    for data in [
+        &b"a=\"unterminated"[..],
+        b"=,==,=1",
+        b",,,,",
+        b"\x00\xff\xfe=\x01",
+        long.as_bytes(),
+        b"t=0x.,u=0xffffffffff.0,v=-99999999999999999999,w=1e9,z=-",
+    ] {
+        for v in Variables::new(data).flatten() {
+            let _ = (
+                v.timestamp(),
+                v.hex(),
+                v.integer(),
+                v.millis(),
+                v.value_str(),
+            );
+            assert!(!v.name.is_empty());
+        }
+    }
+    let huge = Variables::find(long.as_bytes(), "x").unwrap();
+    assert!(huge.integer().is_err() && huge.millis().is_err());
+    let odd = Variables::find(b"u=0xffffffffff.0", "u").unwrap();
+    assert!(odd.timestamp().is_err());
+    assert!(sundial::control::client::associations(&[0; 7]).is_err());
 }
 
 fn nmea_sentence(body: &str) -> Vec<u8> {
