@@ -31,7 +31,6 @@
 //! | 2016-9310 | mode 6 information disclosure and amplification | `management::cve_2016_9310_mode_6_replies_are_bounded_and_disclose_no_clients`; `amplification::*` |
 //! | 2016-7426 | rate limiting turned against a victim with spoofed sources | `management::cve_2016_7426_rate_limits_cannot_be_turned_against_others` |
 //! | 2015-7703 | remote configuration (`:config`, `setvar`) | no remote configuration exists; every mode 6 write refused: `management::cve_2015_7703_no_remote_configuration` |
-//! | 2009-3563 (not in the list) | two servers answer each other's error replies forever (a spoofed mode 7 packet) | `management::cve_2009_3563_no_reply_loops_between_two_servers` (every mode, mode 6 requests and replies, kisses) |
 //! | 2016-1551 | packets from 127.127.0.0/16 impersonate a reference clock | `spoofing::cve_2016_1551_packets_from_refclock_addresses_are_refused` |
 //! | **Parsers** (each also a fuzz target under `fuzz/`) | | |
 //! | 2014-9295, 2017-6458, 2018-7182 | control message buffer overruns (`ctl_putdata`, `ctl_put*`, `ctl_getitem`) | `parsers::cve_2014_9295_2017_6458_2018_7182_control_message_buffers`; fuzz `control`, `control_responder` |
@@ -43,6 +42,10 @@
 //! | 2023-26551..26554 | number parsing (`mstolfp`) overruns | `parsers::cve_2023_26551_to_26554_number_parsing`; fuzz `decimal`, `config_ntpconf` |
 //! | **Root distance** | | |
 //! | 2016-7433 | root distance without the peer jitter | `spoofing::cve_2016_7433_root_distance_includes_jitter` |
+//! | **Also checked** (not in the list) | | |
+//! | 2009-3563 | two servers answer each other's error replies forever (a spoofed mode 7 packet) | `management::cve_2009_3563_no_reply_loops_between_two_servers` (every mode, mode 6 requests and replies, kisses) |
+//! | 2016-9311 | mode 6 trap registration crashes or reflects | `management::cve_2016_9310_mode_6_replies_are_bounded_and_disclose_no_clients` (traps refused, nothing sent to the requester later) |
+//! | 2016-9312, 2017-6464 | oversized datagrams; out-of-range reference clock `mode` | `parsers::cve_2016_9312_2017_6464_oversized_datagrams_and_refclock_modes` |
 //!
 //! Not applicable at all: Autokey (CVE-2015-7691/7692/7702, 2016-2516 …) —
 //! sundial has no Autokey; mode 7 / `ntpdc` (CVE-2015-7848/7849/7850/7701,

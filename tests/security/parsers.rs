@@ -388,3 +388,39 @@ fn cve_2023_26551_to_26554_number_parsing() {
         assert_eq!(e.line, 2, "{line:.60}: {e}");
     }
 }
+
+#[test]
+fn cve_2016_9312_2017_6464_oversized_datagrams_and_refclock_modes() {
+    // Datagrams up to 64 KiB of every mode: no panic, no reply above the request.
+    for mode in 0..=7u8 {
+        for len in [49, 1_000, 1_500, 9_000, 65_507] {
+            let mut p = vec![0x5a; len];
+            p[0] = (4 << 3) | mode;
+            let mut ntp = core(22);
+            for reply in exchange_all(&mut ntp, VICTIM, &p, T0) {
+                assert!(reply.len() <= MAX_PACKET_LEN.min(len));
+            }
+        }
+    }
+    // A reference clock `mode` of any size: a driver or a typed error (as
+    // ntpd, the parse driver reads the low 7 bits and the PPS bit 128), in
+    // the driver and in the configuration file.
+    for driver in [1, 8, 20, 22] {
+        for mode in (0..1024).chain([u32::MAX - 1, u32::MAX]) {
+            let _ = Refclock::new(RefclockId::new(driver, 0), mode, Fudge::NONE);
+        }
+    }
+    for mode in [3, 99, 127, 65_535, u32::MAX] {
+        assert!(
+            Refclock::new(RefclockId::new(8, 0), mode, Fudge::NONE).is_err(),
+            "{mode}"
+        );
+    }
+    for line in [
+        "server 127.127.20.0 mode 99999999999999999999",
+        "server 127.127.20.0 mode -1",
+    ] {
+        let e = parse::<4, 4, 4>(&format!("server 192.0.2.9\n{line}\n")).expect_err(line);
+        assert_eq!(e.line, 2, "{line}: {e}");
+    }
+}
