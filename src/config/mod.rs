@@ -22,7 +22,7 @@
 //! | directive | stored in | notes |
 //! |---|---|---|
 //! | `server` `peer` `pool` `broadcast` ADDR options | [`Config::associations`] | `-4`/`-6`; options `key` `version` `minpoll` `maxpoll` `mode`/`subtype` `ttl` `iburst` `burst` `prefer` `noselect` `true` `preempt` `xleave` |
-//! | `refclock NAME [unit N] ...` (ntpsec) | association + [`Config::fudges`] (+ [`Config::devices`]) | `path`/`ppspath` kept, `baud` refused (use `mode`) |
+//! | `refclock NAME [unit N] ...` (ntpsec) | association + [`Config::fudges`] (+ [`Config::devices`]) | `path`/`ppspath` kept; NMEA `baud` becomes `mode` speed bits |
 //! | `fudge 127.127.T.U` `time1` `time2` `stratum` `refid` `flag1..4` | [`Config::fudges`] | repeated lines merge |
 //! | `device 127.127.T.U [timedata PATH] [ppsdata PATH]` (ntpd 4.2.8) | [`Config::devices`] | at most 4 paths |
 //! | `restrict [-4\|-6] default\|source\|ADDR [mask M]\|ADDR/LEN flags` | [`Config::restrictions`] | all ntpd 4.2.8 flags; no host names |

@@ -206,6 +206,20 @@ pub(crate) fn parse_fudge(cursor: &mut Cursor<'_>) -> Result<Fudge, Error> {
     Ok(fudge)
 }
 
+/// The NMEA driver's type number.
+const NMEA_DRIVER: u8 = 20;
+/// The NMEA driver's line speed bits in `mode` (ntpd's driver 20 documentation).
+const NMEA_SPEED_MASK: u32 = 0x70;
+/// ntpsec `baud` values and the NMEA `mode` bits that select them.
+const NMEA_SPEEDS: [(&str, u32); 6] = [
+    ("4800", 0x00),
+    ("9600", 0x10),
+    ("19200", 0x20),
+    ("38400", 0x30),
+    ("57600", 0x40),
+    ("115200", 0x50),
+];
+
 /// ntpsec driver names and their ntpd type numbers.
 const DRIVERS: [(&str, u8); 17] = [
     ("local", 1),
@@ -260,6 +274,7 @@ pub(crate) fn parse_refclock(
     let mut options = AssociationOptions::default();
     let mut fudge = Fudge::new(RefclockId { driver, unit: 0 });
     let mut paths: [Option<Token<'_>>; 2] = [None, None];
+    let mut baud = None;
     while let Some(word) = cursor.next_token()? {
         if word.text == "unit" {
             let u = required(cursor, "unit", "a unit number (0..255)")?;
@@ -269,13 +284,31 @@ pub(crate) fn parse_refclock(
         } else if word.text == "ppspath" {
             paths[1] = Some(required(cursor, "ppspath", "a device path")?);
         } else if word.text == "baud" {
-            return Err(Error::at(
-                word.column,
-                ErrorKind::Unsupported {
-                    what: "`baud` in `refclock` (the driver's `mode` sets the line speed)",
-                    word: Snippet::new(word.text),
-                },
-            ));
+            let b = required(cursor, "baud", "a line speed (4800 .. 115200)")?;
+            if driver != NMEA_DRIVER {
+                return Err(Error::at(
+                    word.column,
+                    ErrorKind::Unsupported {
+                        what: "`baud` for this driver (its `mode` sets the line)",
+                        word: Snippet::new(word.text),
+                    },
+                ));
+            }
+            let speed = NMEA_SPEEDS
+                .iter()
+                .find(|(text, _)| *text == b.text)
+                .map(|(_, bits)| *bits)
+                .ok_or_else(|| {
+                    Error::at(
+                        b.column,
+                        ErrorKind::OutOfRange {
+                            option: "baud",
+                            word: Snippet::new(b.text),
+                            range: "4800, 9600, 19200, 38400, 57600, 115200",
+                        },
+                    )
+                })?;
+            baud = Some(speed);
         } else if !options.parse_one(&word, cursor)? && !fudge.parse_one(&word, cursor)? {
             return Err(Error::at(
                 word.column,
@@ -285,6 +318,10 @@ pub(crate) fn parse_refclock(
                 },
             ));
         }
+    }
+    if let Some(bits) = baud {
+        // ntpsec's `baud` is the NMEA driver's speed bits of ntpd's `mode`.
+        options.mode = Some((options.mode.unwrap_or(0) & !NMEA_SPEED_MASK) | bits);
     }
     options.check(t.column)?;
     let clock = RefclockId { driver, unit };
@@ -393,8 +430,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e.kind, ErrorKind::UnknownOption { .. }));
-        let e = parse_refclock(&mut Cursor::new("nmea baud 9600"), &mut d).unwrap_err();
+        let e = parse_refclock(&mut Cursor::new("generic baud 9600"), &mut d).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::Unsupported { .. }));
+        let e = parse_refclock(&mut Cursor::new("nmea baud 9601"), &mut d).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::OutOfRange { .. }));
         assert_eq!(d, before);
+        // ntpsec's baud becomes ntpd's speed bits, whichever comes first.
+        let mut mode = |line: &str| {
+            parse_refclock(&mut Cursor::new(line), &mut d)
+                .unwrap()
+                .0
+                .options
+                .mode
+        };
+        assert_eq!(mode("nmea baud 9600"), Some(0x10));
+        assert_eq!(mode("nmea mode 1 baud 38400"), Some(0x31));
+        assert_eq!(mode("nmea baud 115200 mode 40"), Some(0x58));
+        assert_eq!(mode("nmea mode 40 baud 4800"), Some(8));
     }
 }
