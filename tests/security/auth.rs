@@ -6,13 +6,15 @@ use std::net::SocketAddr;
 
 use proptest::prelude::*;
 use sundial::access::RestrictFlags;
-use sundial::association::{Association, AssociationConfig, AssociationState, Rejection};
+use sundial::association::{
+    Association, AssociationConfig, AssociationState, PollConfig, Rejection,
+};
 use sundial::auth::{Algorithm, AuthError, Key, KeyId, MAX_DIGEST_LEN, ct_eq};
 use sundial::config::Fudge;
 use sundial::refclock::{Refclock, RefclockId};
 use sundial::select::CandidateFlags;
 use sundial::system::{MAX_PACKET_LEN, Source, SystemConfig, TransmitKind};
-use sundial::time::{NtpTime, NtpTimestamp};
+use sundial::time::{NtpTime, NtpTimestamp, PollInterval};
 use sundial::wire::{HEADER_LEN, Mode};
 
 use super::harness::*;
@@ -402,8 +404,16 @@ fn symmetric_pair(
         T0,
     )
     .unwrap();
+    // Polls pinned to 64 s, so the counts below do not depend on how the
+    // discipline adapts the poll interval.
+    let poll = PollConfig {
+        minpoll: PollInterval::from_log2(6),
+        maxpoll: PollInterval::from_log2(6),
+        burst: false,
+        iburst: false,
+    };
     let config = |remote| {
-        let c = AssociationConfig::symmetric_active(remote);
+        let c = AssociationConfig::symmetric_active(remote).with_poll(poll);
         key.map_or(c, |k| c.with_key(KeyId(k)))
     };
     let mut a = Bench::new(host, config(PEER));
