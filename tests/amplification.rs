@@ -193,7 +193,7 @@ mod harness;
 /// (0–7) and version (0–7) as a bare header, with extension fields, with a
 /// MAC that does not verify, as a crypto-NAK, cut short; mode 6 with every
 /// opcode for the system, a known and an unknown association, with and
-/// without data; mode 7 as ntpdc sends it.
+/// without data, with MACs that do not verify; mode 7 as ntpdc sends it.
 fn request_kinds(assoc_ids: &[u16]) -> Vec<(String, Vec<u8>)> {
     let mut kinds = Vec::new();
     let at = harness::T0 + harness::secs(1);
@@ -247,10 +247,17 @@ fn request_kinds(assoc_ids: &[u16]) -> Vec<(String, Vec<u8>)> {
                 ] {
                     let mut b = harness::control(opcode, assoc, data);
                     b[0] = (version << 3) | 6;
-                    kinds.push((
-                        format!("v{version} mode 6 op {opcode} assoc {assoc} {data:?}"),
-                        b,
-                    ));
+                    // The same with a MAC that does not verify (the control
+                    // key's id, a wrong digest) and with an unknown key id.
+                    let mut bad = harness::sign_control(&b, 1);
+                    *bad.last_mut().unwrap() ^= 1;
+                    let mut unknown = harness::sign_control(&b, 2);
+                    let at = unknown.len() - 24;
+                    unknown[at..at + 4].copy_from_slice(&77u32.to_be_bytes());
+                    let name = format!("v{version} mode 6 op {opcode} assoc {assoc} {data:?}");
+                    kinds.push((format!("{name} bad mac"), bad));
+                    kinds.push((format!("{name} unknown key"), unknown));
+                    kinds.push((name, b));
                 }
             }
         }
