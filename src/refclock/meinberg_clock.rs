@@ -37,7 +37,7 @@ use crate::time::{NtpDuration, NtpTime};
 /// Without any string for this long (s) the clock counts as not synchronised.
 pub const MEINBERG_STALE_SECONDS: i64 = 10;
 /// Offsets kept between polls.
-pub const MEINBERG_ACCUMULATE: usize = 64;
+pub const MEINBERG_ACCUMULATE: usize = 16;
 
 /// The supported parse driver modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

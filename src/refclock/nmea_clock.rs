@@ -30,7 +30,7 @@ pub const NMEA_REFID: [u8; 4] = *b"GPS\0";
 /// Without a valid sentence for this long (s) the clock counts as unsynchronised.
 pub const NMEA_STALE_SECONDS: i64 = 10;
 /// Offsets kept between polls.
-pub const NMEA_ACCUMULATE: usize = 64;
+pub const NMEA_ACCUMULATE: usize = 16;
 
 /// Configuration of one NMEA clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -34,7 +34,7 @@ pub const INTERVAL_TOLERANCE: NtpDuration = NtpDuration::from_millis(1);
 /// Without a numbered edge for this long (s) the PPS counts as lost.
 pub const PPS_STALE_SECONDS: i64 = 10;
 /// Offsets kept between polls.
-pub const PPS_ACCUMULATE: usize = 64;
+pub const PPS_ACCUMULATE: usize = 16;
 
 /// What happened to every edge (all counters saturate).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
