@@ -41,7 +41,7 @@
 //! | 2015-7854 | over-long password in the keys file | `parsers::cve_2015_7854_long_keys_are_refused`; fuzz `config_keys` |
 //! | 2023-26551..26554 | number parsing (`mstolfp`) overruns | `parsers::cve_2023_26551_to_26554_number_parsing`; fuzz `decimal`, `config_ntpconf` |
 //! | **Root distance** | | |
-//! | 2016-7433 | root distance without the peer jitter | `spoofing::cve_2016_7433_root_distance_includes_jitter` |
+//! | 2016-7433 | root distance without the peer dispersion (and jitter) at the initial sync | `spoofing::cve_2016_7433_root_distance_includes_jitter` |
 //! | **Also checked** (not in the list) | | |
 //! | 2009-3563 | two servers answer each other's error replies forever (a spoofed mode 7 packet) | `management::cve_2009_3563_no_reply_loops_between_two_servers` (every mode, mode 6 requests and replies, kisses) |
 //! | 2016-9311 | mode 6 trap registration crashes or reflects | `management::cve_2016_9310_mode_6_replies_are_bounded_and_disclose_no_clients` (traps refused, nothing sent to the requester later) |

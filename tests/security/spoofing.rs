@@ -245,7 +245,22 @@ fn cve_2016_7433_root_distance_includes_jitter() {
         NtpDuration::ZERO,
     );
     assert_eq!(with - without, v.jitter);
+    // ntpd's 7433 fix: the peer dispersion ε is in it too.
+    let no_dispersion = root_distance(
+        rh.root_delay,
+        rh.root_dispersion,
+        v.delay,
+        NtpDuration::ZERO,
+        v.jitter,
+    );
+    assert!(v.dispersion > NtpDuration::ZERO);
+    assert_eq!(with - no_dispersion, v.dispersion);
     assert_eq!(v.root_distance, with);
+    // What we advertise downstream: E + ε + system jitter + |θ| (RFC 5905).
+    let sys = b.ntp.system_variables();
+    assert_eq!(sys.peer, b.id.0, "synchronised to the upstream");
+    assert!(sys.system_jitter > NtpDuration::ZERO);
+    assert!(sys.root_dispersion >= rh.root_dispersion + sys.system_jitter);
     assert_eq!(b.assoc().root_distance(now), with);
     // What selection sees for the source includes the jitter too.
     let update = b.ntp.association(b.id).unwrap().update().unwrap();
