@@ -41,17 +41,18 @@
 //! | 2015-7854 | over-long password in the keys file | `parsers::cve_2015_7854_long_keys_are_refused`; fuzz `config_keys` |
 //! | 2023-26551..26554 | number parsing (`mstolfp`) overruns | `parsers::cve_2023_26551_to_26554_number_parsing`; fuzz `decimal`, `config_ntpconf` |
 //! | **Root distance** | | |
-//! | 2016-7433 | root distance without the peer dispersion (and jitter) at the initial sync | `spoofing::cve_2016_7433_root_distance_includes_jitter` |
+//! | 2016-7433 | root distance without the peer dispersion (and jitter) at the initial sync | `spoofing::cve_2016_7433_root_distance_includes_dispersion_and_jitter` |
 //! | **Also checked** (not in the list) | | |
 //! | 2009-3563 | two servers answer each other's error replies forever (a spoofed mode 7 packet) | `management::cve_2009_3563_no_reply_loops_between_two_servers` (every mode, mode 6 requests and replies, kisses) |
 //! | 2016-9311 | mode 6 trap registration crashes or reflects | `management::cve_2016_9310_mode_6_replies_are_bounded_and_disclose_no_clients` (traps refused, nothing sent to the requester later) |
 //! | 2016-9312, 2017-6464 | oversized datagrams; out-of-range reference clock `mode` | `parsers::cve_2016_9312_2017_6464_oversized_datagrams_and_refclock_modes` |
 //!
-//! Not applicable at all: Autokey (CVE-2015-7691/7692/7702, 2016-2516 …) —
-//! sundial has no Autokey; mode 7 / `ntpdc` (CVE-2015-7848/7849/7850/7701,
-//! 2016-9311 …) — mode 7 packets are dropped before any parsing; remote
-//! configuration and `saveconfig` (CVE-2015-5146, 2015-7703, 2015-7851) —
-//! no such code path exists.
+//! Not applicable at all: Autokey (CVE-2015-7691, 2015-7692, 2015-7701,
+//! 2015-7702) — sundial has no Autokey; `ntpdc` / mode 7 (CVE-2015-7848,
+//! 2015-7849) — mode 7 packets are dropped before any parsing; remote
+//! configuration and `saveconfig` (CVE-2015-5146, 2015-7850, 2015-7851,
+//! 2016-2516, 2016-2517, 2016-2518) — no such code path exists, and every
+//! mode 6 write is refused (see 2015-7703).
 
 mod auth;
 mod broadcast;

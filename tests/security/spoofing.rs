@@ -219,7 +219,7 @@ fn cve_2020_13817_transmit_timestamps_are_unpredictable() {
 }
 
 #[test]
-fn cve_2016_7433_root_distance_includes_jitter() {
+fn cve_2016_7433_root_distance_includes_dispersion_and_jitter() {
     // An upstream whose offset swings by ±2 ms: the peer jitter is large.
     let mut b = client();
     for i in 0..12 {
