@@ -249,6 +249,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fuzz_replaces_only_the_bits_below_the_precision() {
+        let ts = NtpTimestamp::from_bits(0x1234_5678_9abc_def0);
+        // 2^-20 s: the low 12 fraction bits.
+        let f = fuzz_below_precision(ts, -20, 0xffff_ffff_ffff_f123);
+        assert_eq!(f.to_bits(), 0x1234_5678_9abc_d123);
+        assert_eq!(fuzz_below_precision(ts, -32, u64::MAX), ts);
+        assert_eq!(fuzz_below_precision(ts, -40, u64::MAX), ts);
+        // 1 s or coarser: the whole fraction.
+        assert_eq!(
+            fuzz_below_precision(ts, 3, 0x42).to_bits(),
+            0x1234_5678_0000_0042
+        );
+    }
+
+    #[test]
     fn mix_spreads_bits() {
         assert_ne!(mix(0), 0);
         assert_ne!(mix(1), mix(2));
