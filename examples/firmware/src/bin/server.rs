@@ -1,0 +1,389 @@
+//! The size and stack build of the full GPS+PPS stratum-1 server: one
+//! `Ntp<5, 2>` with the NMEA receiver (PPS attached) as preferred refclock,
+//! 4 network sources, 8 `restrict` entries, one MD5 key, serving LAN
+//! clients and mode 6 queries.
+//!
+//! The world around it is as small as possible (its code counts in the size
+//! report): a true time, the board's oscillator (20 ppm off), `$GPRMC`
+//! sentences with a PPS edge each second, 4 upstream servers answering each
+//! poll 25 ms later with the true time, and a client request every 2 s
+//! (checked with [`sundial::sntp`]), a mode 6 read now and then, a request
+//! from an `ignore`d network. The stack is painted before the run; at the
+//! end it prints the high-water mark and exits 0 over semihosting only if
+//! the board reached stratum 1 on its GPS receiver and answered its
+//! clients.
+#![no_std]
+#![no_main]
+
+#[path = "../stack.rs"]
+mod stack;
+
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+use core::panic::PanicInfo;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use sundial::access::RestrictFlags;
+use sundial::adjust::ClockAdjustment;
+use sundial::association::AssociationConfig;
+use sundial::auth::{Algorithm, Key, KeyId};
+use sundial::refclock::{Fudge, FudgeFlags, Refclock, RefclockId};
+use sundial::select::CandidateFlags;
+use sundial::sntp::Query;
+use sundial::system::{MAX_PACKET_LEN, Ntp, SystemConfig};
+use sundial::wire::{LeapIndicator, Mode, Packet, RefId};
+use sundial::{NtpDuration, NtpTime};
+
+/// GPS + 4 network sources.
+type Board = Ntp<5, 2>;
+
+const GPS: RefclockId = RefclockId::new(20, 0);
+/// 2025-11-21 00:00:00 UTC in NTP seconds.
+const START: i64 = 3_972_672_000;
+const RUN_SECONDS: i64 = 20 * 60;
+const NS: i64 = 1_000_000_000;
+const TICK_NS: i64 = 50_000_000;
+
+const fn v4(a: u8, b: u8, c: u8, d: u8, port: u16) -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(a, b, c, d)), port)
+}
+
+const UPSTREAM: [SocketAddr; 4] = [
+    v4(192, 0, 2, 1, 123),
+    v4(192, 0, 2, 2, 123),
+    v4(198, 51, 100, 3, 123),
+    v4(203, 0, 113, 4, 123),
+];
+const CLIENT: SocketAddr = v4(10, 0, 1, 20, 40123);
+const ADMIN: SocketAddr = v4(10, 0, 0, 2, 40124);
+const BLOCKED: SocketAddr = v4(192, 168, 7, 7, 123);
+
+/// The board's oscillator: local = true + offset; the offset drifts at
+/// `error + correction` (parts per 10^12).
+struct Oscillator {
+    offset_ns: i64,
+    remainder: i64,
+    error_ppt: i64,
+    correction_ppt: i64,
+}
+
+impl Oscillator {
+    fn local(&self, true_ns: i64) -> NtpTime {
+        NtpTime::from_parts(START, 0) + NtpDuration::from_nanos(true_ns + self.offset_ns)
+    }
+
+    fn advance(&mut self, dt_ns: i64) {
+        let drift = i128::from(dt_ns) * i128::from(self.error_ppt + self.correction_ppt)
+            + i128::from(self.remainder);
+        self.offset_ns += (drift / 1_000_000_000_000) as i64;
+        self.remainder = (drift % 1_000_000_000_000) as i64;
+    }
+
+    fn apply(&mut self, adj: &ClockAdjustment) {
+        self.offset_ns += adj.step.as_nanos();
+        self.correction_ppt = ((i128::from(adj.frequency.to_bits()) * 1_000_000) >> 32) as i64;
+    }
+}
+
+fn true_time(true_ns: i64) -> NtpTime {
+    NtpTime::from_parts(START, 0) + NtpDuration::from_nanos(true_ns)
+}
+
+/// `$GPRMC` for true second `second` of 2025-11-21, with its checksum.
+fn rmc(second: i64, out: &mut [u8; 80]) -> usize {
+    let tod = second % 86_400;
+    let mut text = *b"$GPRMC,hhmmss.00,A,4807.038,N,01131.000,E,000.0,000.0,211125,,,A*cc\r\n";
+    for (i, v) in [(7, tod / 3600), (9, tod / 60 % 60), (11, tod % 60)] {
+        if let Some(d) = text.get_mut(i..i + 2) {
+            d.copy_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+        }
+    }
+    let star = text.len() - 5;
+    let sum = text
+        .get(1..star)
+        .unwrap_or(&[])
+        .iter()
+        .fold(0, |a, b| a ^ b);
+    let hex = |n: u8| {
+        b"0123456789ABCDEF"
+            .get(usize::from(n & 15))
+            .copied()
+            .unwrap_or(b'0')
+    };
+    if let Some(d) = text.get_mut(star + 1..star + 3) {
+        d.copy_from_slice(&[hex(sum >> 4), hex(sum)]);
+    }
+    let n = text.len().min(out.len());
+    out.get_mut(..n)
+        .unwrap_or(&mut [])
+        .copy_from_slice(text.get(..n).unwrap_or(&[]));
+    n
+}
+
+/// An upstream server's answer to `request`, received at true time `t`.
+fn upstream_reply(request: &[u8], t: NtpTime, out: &mut [u8; 48]) -> bool {
+    let Ok(req) = Packet::new_checked(request) else {
+        return false;
+    };
+    if req.mode() != Mode::Client {
+        return false;
+    }
+    let origin = req.transmit_timestamp();
+    let mut p = Packet::new_unchecked(&mut out[..]);
+    p.set_leap_version_mode(LeapIndicator::NoWarning, 4, Mode::Server);
+    p.set_stratum(2);
+    p.set_poll(req.poll());
+    p.set_precision(-20);
+    p.set_ref_id(RefId::from_bytes([192, 0, 2, 99]));
+    p.set_reference_timestamp(t.to_timestamp());
+    p.set_origin_timestamp(origin);
+    p.set_receive_timestamp(t.to_timestamp());
+    p.set_transmit_timestamp((t + NtpDuration::from_micros(20)).to_timestamp());
+    true
+}
+
+/// A mode 6 READVAR request for the system variables (sequence 1).
+const READVAR: [u8; 12] = [0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+
+struct Pending {
+    /// True time the datagram reaches the board.
+    at: i64,
+    from: SocketAddr,
+    len: usize,
+    bytes: [u8; 48],
+}
+
+#[inline(never)]
+fn setup(osc: &Oscillator) -> &'static mut Board {
+    let t0 = osc.local(0);
+    let board: &'static mut Board = cortex_m::singleton!(: Board = Ntp::new(
+        SystemConfig { precision: -22, ..SystemConfig::default() },
+        t0,
+        [0x42; 16],
+    ))
+    .unwrap_or_else(|| fail("singleton"));
+    let fudge = Fudge {
+        time2: NtpDuration::from_millis(100),
+        flags: FudgeFlags::FLAG1,
+        ..Fudge::NONE
+    };
+    let gps = Refclock::new(GPS, 1, fudge).unwrap_or_else(|_| fail("NMEA driver"));
+    if board
+        .add_refclock(gps, None, CandidateFlags::PREFER, t0)
+        .is_err()
+    {
+        fail("refclock slot");
+    }
+    for remote in UPSTREAM {
+        let mut config = AssociationConfig::client(remote);
+        config.poll.iburst = true;
+        if board
+            .add_association(config, CandidateFlags::empty(), t0)
+            .is_err()
+        {
+            fail("association slot");
+        }
+    }
+    let key = Key::new(KeyId(1), Algorithm::Md5, b"sundial-board").unwrap_or_else(|_| fail("key"));
+    if board.keys_mut().insert(key, true).is_err() {
+        fail("key slot");
+    }
+    let r = &mut board.access_mut().restrict;
+    let quiet = RestrictFlags::NOMODIFY | RestrictFlags::NOTRAP;
+    r.set_default(
+        None,
+        RestrictFlags::KOD | RestrictFlags::LIMITED | quiet | RestrictFlags::NOQUERY,
+    );
+    let entries: [(Ipv4Addr, u8, RestrictFlags); 8] = [
+        (Ipv4Addr::new(10, 0, 0, 0), 8, quiet),
+        (Ipv4Addr::new(10, 0, 0, 2), 32, RestrictFlags::NOMODIFY),
+        (Ipv4Addr::new(192, 168, 0, 0), 16, RestrictFlags::IGNORE),
+        (
+            Ipv4Addr::new(172, 16, 0, 0),
+            12,
+            RestrictFlags::KOD | RestrictFlags::NOSERVE,
+        ),
+        (
+            Ipv4Addr::new(192, 0, 2, 1),
+            32,
+            quiet | RestrictFlags::NOQUERY,
+        ),
+        (
+            Ipv4Addr::new(192, 0, 2, 2),
+            32,
+            quiet | RestrictFlags::NOQUERY,
+        ),
+        (
+            Ipv4Addr::new(198, 51, 100, 3),
+            32,
+            quiet | RestrictFlags::NOQUERY,
+        ),
+        (
+            Ipv4Addr::new(203, 0, 113, 4),
+            32,
+            quiet | RestrictFlags::NOQUERY,
+        ),
+    ];
+    for (addr, len, flags) in entries {
+        if r.add_prefix(IpAddr::V4(addr), len, flags).is_err() {
+            fail("restrict entry");
+        }
+    }
+    board
+}
+
+#[entry]
+fn main() -> ! {
+    let mut osc = Oscillator {
+        offset_ns: 3_000_000,
+        remainder: 0,
+        error_ppt: 20_000_000,
+        correction_ppt: 0,
+    };
+    let board = setup(&osc);
+    stack::paint();
+
+    let mut inbox: [Option<Pending>; 8] = [const { None }; 8];
+    let mut buf = [0u8; MAX_PACKET_LEN];
+    let mut sentence = [0u8; 80];
+    let mut jitter: u32 = 0x1234_5678;
+    let (mut answered, mut last_stratum, mut last_refid) = (0u32, 0u8, RefId::ZERO);
+    let mut query: Option<Query> = None;
+    let mut t: i64 = 0;
+    while t < RUN_SECONDS * NS {
+        let now = osc.local(t);
+        if t % NS == 0 {
+            // PPS on the second (±0.5 µs), the sentence naming it 100 ms later.
+            jitter ^= jitter << 13;
+            jitter ^= jitter >> 17;
+            jitter ^= jitter << 5;
+            board.handle_pps(GPS, osc.local(t + i64::from(jitter % 1000) - 500));
+        }
+        if t % NS == 100_000_000 {
+            let n = rmc(START + t / NS, &mut sentence);
+            board.handle_serial(GPS, sentence.get(..n).unwrap_or(&[]), now);
+        }
+        if t % (2 * NS) == 0 {
+            // A LAN client asks; every 64 s also a mode 6 read and a request
+            // from an ignored network.
+            let q = Query::new(now, (t as u64) | 1);
+            let mut req = [0u8; 48];
+            if q.emit(&mut req).is_ok() {
+                push(&mut inbox, t + 1_000_000, CLIENT, &req);
+                query = Some(q);
+            }
+            if t % (64 * NS) == 0 {
+                push(&mut inbox, t + 1_000_000, ADMIN, &READVAR);
+                push(&mut inbox, t + 1_000_000, BLOCKED, &req);
+            }
+        }
+        // Datagrams due now.
+        for slot in inbox.iter_mut() {
+            let Some(d) = slot.take_if(|d| d.at <= t) else {
+                continue;
+            };
+            let bytes = d.bytes.get(..d.len).unwrap_or(&[]);
+            let Some(tx) = board.handle_packet(now, d.from, bytes, now, &mut buf) else {
+                continue;
+            };
+            if tx.stamp_at_send {
+                board.stamp_transmit(&tx, &mut buf, now);
+            }
+            board.transmitted(&tx, now);
+            if d.from == CLIENT
+                && let Some(q) = query.take()
+            {
+                // The client receives the reply 1 ms later, on the true timescale.
+                let reply = buf.get(..tx.len).unwrap_or(&[]);
+                if let Ok(r) = q.process(reply, now + NtpDuration::from_millis(1)) {
+                    answered += 1;
+                    last_stratum = r.stratum;
+                    last_refid = r.ref_id;
+                }
+            }
+        }
+        if board.poll_timeout() <= now {
+            board.handle_timeout(now);
+        }
+        while let Some(tx) = board.poll_transmit(now, &mut buf) {
+            let mut reply = [0u8; 48];
+            let request = buf.get(..tx.len).unwrap_or(&[]);
+            if UPSTREAM.contains(&tx.to)
+                && upstream_reply(request, true_time(t + 25_000_000), &mut reply)
+            {
+                push(&mut inbox, t + TICK_NS, tx.to, &reply);
+            }
+        }
+        while let Some(adj) = board.poll_adjustment() {
+            osc.apply(&adj);
+            board.adjustment_applied(adj, osc.local(t));
+        }
+        while board.poll_event().is_some() {}
+        osc.advance(TICK_NS);
+        t += TICK_NS;
+    }
+
+    let used = stack::high_water();
+
+    let sys = board.system_variables();
+    let ok = sys.stratum == 1
+        && [*b"GPS\0", *b"PPS\0"].contains(&sys.refid.to_bytes())
+        && last_stratum == 1
+        && last_refid == sys.refid
+        && answered > RUN_SECONDS as u32 / 4;
+    hprintln!(
+        "server: stratum {} refid {:?}, offset {} ns, {} client replies checked (last: stratum {}); Ntp<5,2> {} bytes",
+        sys.stratum,
+        sys.refid.to_bytes(),
+        osc.offset_ns,
+        answered,
+        last_stratum,
+        core::mem::size_of::<Board>()
+    );
+    hprintln!(
+        "stack high-water: {} bytes (of {} free)",
+        used,
+        stack::available()
+    );
+    if ok {
+        hprintln!("PASS");
+        debug::exit(debug::EXIT_SUCCESS);
+    } else {
+        hprintln!("FAIL");
+        debug::exit(debug::EXIT_FAILURE);
+    }
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+fn push(inbox: &mut [Option<Pending>; 8], at: i64, from: SocketAddr, bytes: &[u8]) {
+    let mut d = Pending {
+        at,
+        from,
+        len: bytes.len().min(48),
+        bytes: [0; 48],
+    };
+    if let (Some(dst), Some(src)) = (d.bytes.get_mut(..d.len), bytes.get(..d.len)) {
+        dst.copy_from_slice(src);
+    }
+    if let Some(slot) = inbox.iter_mut().find(|s| s.is_none()) {
+        *slot = Some(d);
+    }
+}
+
+fn fail(what: &str) -> ! {
+    hprintln!("setup failed: {}", what);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &PanicInfo) -> ! {
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
