@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Footprint of the firmware (issue 9): panic sites, flash/RAM sizes, stack depth.
+#
+# Builds the size variants in examples/firmware/src/bin (empty baseline, one-shot
+# SNTP query, SNTP-style client, full GPS+PPS stratum-1 server) for thumbv7m (M3),
+# thumbv7em (M4F) and thumbv6m (M0), release profile (opt-level "s", LTO, panic =
+# "abort"), then:
+#
+# 1. No panic sites. An ELF passes when it contains none of these symbols:
+#      rust_begin_unwind            the #[panic_handler]: `--gc-sections` drops it
+#                                   unless reachable code can call it
+#      core::panicking::*           panic, panic_fmt, panic_const_*, panic_bounds_check,
+#                                   assert_failed, panic_nounwind...
+#      *_fail, unwrap_failed, expect_failed, len_mismatch_fail, panic_on_ord_violation
+#                                   (slice index, Option/Result unwrap, copy_from_slice,
+#                                   sort) — the entry points that lead to panic_fmt
+#    Every panic in core funnels into panic_fmt and then the handler, so the handler's
+#    absence alone proves that nothing reachable from the reset vector can panic; the
+#    list names the kind. On failure the call sites are printed with their inlined
+#    source chain (llvm-symbolizer, if installed). The handler itself is defined in
+#    every binary (no_std needs one): it is the linking of it that fails the check.
+# 2. Sizes (llvm-size -A): flash = .vector_table + .text + .rodata + .data (its load
+#    image), static RAM = .data + .bss + .uninit. The query path is measured as
+#    sntp_query minus empty, the way sntpc's footprint is quoted.
+# 3. Stack: the server build runs in QEMU with its stack painted and prints the
+#    high-water mark.
+#
+# Exit status: non-zero when a panic site appears, a size target below is missed or a
+# build or the QEMU run fails. Needs `rustup component add llvm-tools`, the three
+# targets and qemu-system-arm (.ci/run installs them).
+set -euo pipefail
+cd "$(dirname "$0")/../examples/firmware"
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+tools="$(rustc --print sysroot)/lib/rustlib/$host/bin"
+NM="$tools/llvm-nm"
+SIZE="$tools/llvm-size"
+OBJDUMP="$tools/llvm-objdump"
+if [ ! -x "$NM" ] || [ ! -x "$SIZE" ]; then
+    echo "llvm-nm/llvm-size not found in $tools: rustup component add llvm-tools" >&2
+    exit 1
+fi
+
+TARGETS=(thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi)
+BINS=(empty sntp_query client server)
+# Targets (bytes). The issue's goals for the server are 64 KiB flash / 16 KiB RAM;
+# the core does not meet them yet (README, "Firmware footprint"): a miss is printed
+# as MISSED, and the build fails only above the ceiling (today's size + ~2 %),
+# so nothing grows unnoticed while the core is being cut down.
+SERVER_FLASH_GOAL=65536
+SERVER_RAM_GOAL=16384
+SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-139000}
+SERVER_RAM_MAX=${SERVER_RAM_MAX:-28700}
+CLIENT_FLASH_MAX=${CLIENT_FLASH_MAX:-24576}
+# sntpc 0.11 adds 3.6 KB (thumbv7m) / 4.0 KB (thumbv6m) over an empty firmware; ≤ 1.2×.
+QUERY_MAX_thumbv7m_none_eabi=4300
+QUERY_MAX_thumbv7em_none_eabihf=4300
+QUERY_MAX_thumbv6m_none_eabi=4800
+
+# The link script must be passed for every target (the crate's .cargo/config.toml
+# may only know some of them).
+for t in "${TARGETS[@]}"; do
+    if ! grep -q "^\[target\.$t\]" .cargo/config.toml; then
+        var="CARGO_TARGET_$(echo "$t" | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
+        export "$var=-C link-arg=-Tlink.x"
+    fi
+done
+
+failed=0
+fail() {
+    echo "FAIL: $*"
+    failed=1
+}
+
+# section NAME → "flash ram"
+sizes() {
+    "$SIZE" -A "$1" | awk '
+        $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" { flash += $2 }
+        $1 == ".data" { flash += $2; ram += $2 }
+        $1 == ".bss" || $1 == ".uninit" { ram += $2 }
+        END { print flash + 0, ram + 0 }'
+}
+
+PANIC_RE='rust_begin_unwind|core::panicking::|_fail$|unwrap_failed|expect_failed|panic_on_ord_violation|panic_bounds_check'
+
+panic_sites() {
+    local elf=$1
+    "$OBJDUMP" -d -C --no-show-raw-insn "$elf" | awk -v pat="$PANIC_RE" '
+        /^[0-9a-f]+ <.*>:$/ { fn = $0; sub(/^[0-9a-f]+ /, "", fn); next }
+        $2 ~ /^b/ && match($0, /<[^>+]*[>+]/) {
+            tgt = substr($0, RSTART + 1, RLENGTH - 2)
+            if (tgt ~ pat && fn !~ pat) print $1, fn, "->", tgt
+        }' | while read -r addr rest; do
+        echo "    0x${addr%:} $rest"
+        if command -v llvm-symbolizer >/dev/null 2>&1; then
+            llvm-symbolizer --obj="$elf" --inlining --functions=short "0x${addr%:}" |
+                paste - - | grep -v '^\s*$' | grep -v '/rustc/' | head -4 | sed 's/^/        /'
+        fi
+    done
+}
+
+declare -A FLASH RAM
+for t in "${TARGETS[@]}"; do
+    echo "--- building ${BINS[*]} for $t"
+    args=()
+    for b in "${BINS[@]}"; do args+=(--bin "$b"); done
+    cargo build --release --quiet --target "$t" "${args[@]}"
+    for b in "${BINS[@]}"; do
+        elf="target/$t/release/$b"
+        read -r f r < <(sizes "$elf")
+        FLASH[$t/$b]=$f
+        RAM[$t/$b]=$r
+        found=$("$NM" -C "$elf" | awk '{ $1 = ""; $2 = ""; print }' | grep -E "$PANIC_RE" || true)
+        if [ -n "$found" ]; then
+            fail "$t/$b links panic machinery:"
+            echo "$found" | sed 's/^ */    /'
+            echo "  call sites:"
+            panic_sites "$elf"
+        fi
+    done
+done
+
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
+
+echo
+echo "Firmware footprint (bytes; flash = vector table + text + rodata + data, RAM = static data + bss)"
+printf '%-26s' "build"
+for t in "${TARGETS[@]}"; do printf '%24s' "$t"; done
+echo
+for b in "${BINS[@]}"; do
+    printf '%-26s' "$b"
+    for t in "${TARGETS[@]}"; do
+        printf '%24s' "${FLASH[$t/$b]} / ${RAM[$t/$b]}"
+    done
+    echo
+done
+printf '%-26s' "query (sntp_query - empty)"
+for t in "${TARGETS[@]}"; do
+    df=$((FLASH[$t/sntp_query] - FLASH[$t/empty]))
+    dr=$((RAM[$t/sntp_query] - RAM[$t/empty]))
+    printf '%24s' "$df / $dr"
+done
+echo
+echo
+
+check() { # name value max
+    if [ "$2" -le "$3" ]; then
+        echo "ok:   $1 = $2 bytes ($(kib "$2") KiB) <= $3"
+    else
+        fail "$1 = $2 bytes ($(kib "$2") KiB) > $3"
+    fi
+}
+goal() { # name value goal ceiling
+    if [ "$2" -le "$3" ]; then
+        echo "ok:   $1 = $2 bytes ($(kib "$2") KiB) <= $3"
+    elif [ "$2" -le "$4" ]; then
+        echo "MISSED: $1 = $2 bytes ($(kib "$2") KiB) > goal $3 (ceiling $4)"
+    else
+        fail "$1 = $2 bytes ($(kib "$2") KiB) > ceiling $4 (goal $3)"
+    fi
+}
+m3=thumbv7m-none-eabi
+goal "server flash ($m3)" "${FLASH[$m3/server]}" "$SERVER_FLASH_GOAL" "$SERVER_FLASH_MAX"
+goal "server static RAM ($m3)" "${RAM[$m3/server]}" "$SERVER_RAM_GOAL" "$SERVER_RAM_MAX"
+check "client flash ($m3)" "${FLASH[$m3/client]}" "$CLIENT_FLASH_MAX"
+for t in "${TARGETS[@]}"; do
+    max_var="QUERY_MAX_${t//-/_}"
+    check "query path flash ($t)" $((FLASH[$t/sntp_query] - FLASH[$t/empty])) "${!max_var}"
+    check "query path static RAM ($t)" $((RAM[$t/sntp_query] - RAM[$t/empty])) 0
+done
+
+# Stack depth: the server scenario in QEMU (Cortex-M3 on the LM3S6965 board when
+# its memory map is there, else the Cortex-M4F on MPS2 AN386).
+if [ -f memory-lm3s6965evb.x ]; then
+    t=$m3
+    machine=(-cpu cortex-m3 -machine lm3s6965evb)
+else
+    t=thumbv7em-none-eabihf
+    machine=(-cpu cortex-m4 -machine mps2-an386)
+fi
+echo
+echo "--- server scenario in QEMU ($t, ${machine[*]}): stack painted"
+if out=$(timeout 300 qemu-system-arm "${machine[@]}" -nographic \
+    -semihosting-config enable=on,target=native -kernel "target/$t/release/server" 2>&1); then
+    echo "$out"
+else
+    echo "$out"
+    fail "server scenario in QEMU"
+fi
+
+if [ "$failed" -ne 0 ]; then
+    echo "firmware footprint: FAILED"
+    exit 1
+fi
+echo "firmware footprint: all checks passed"
