@@ -24,6 +24,7 @@
 
 mod board;
 mod scenario;
+mod stack;
 
 use core::panic::PanicInfo;
 
@@ -86,41 +87,9 @@ fn calibrate() -> u64 {
     u64::from(2 * CALIBRATION_LOOPS) * 1024 / ticks
 }
 
-const PAINT: u32 = 0x5A5A_5A5A;
-
-/// Fills the free stack below the current frame with [`PAINT`].
-fn paint_stack() {
-    let bottom = cortex_m_rt::heap_start() as usize;
-    let here = cortex_m::register::msp::read() as usize - 256;
-    let mut p = bottom;
-    while p < here {
-        // SAFETY: [bottom, here) is unused stack between the statics and this frame.
-        unsafe { (p as *mut u32).write_volatile(PAINT) };
-        p += 4;
-    }
-}
-
-/// Bytes of stack ever used: from the top down to the lowest unpainted word.
-fn stack_used() -> usize {
-    let mut p = cortex_m_rt::heap_start() as usize;
-    // SAFETY: reads of RAM between the statics and the initial stack pointer.
-    while unsafe { (p as *const u32).read_volatile() } == PAINT {
-        p += 4;
-    }
-    stack_top() - p
-}
-
-/// The initial stack pointer (top of RAM), from the vector table.
-fn stack_top() -> usize {
-    unsafe extern "C" {
-        static _stack_start: u32;
-    }
-    &raw const _stack_start as usize
-}
-
 #[entry]
 fn main() -> ! {
-    paint_stack();
+    stack::paint();
     let Some(mut cp) = cortex_m::Peripherals::take() else {
         fail("peripherals")
     };
@@ -155,7 +124,10 @@ fn main() -> ! {
     );
     for (name, what) in [
         ("client request -> reply (receive to send)", Cost::Reply),
-        ("upstream server reply, processed as a client", Cost::Processed),
+        (
+            "upstream server reply, processed as a client",
+            Cost::Processed,
+        ),
         ("NMEA serial chunk (handle_serial)", Cost::Serial),
         ("PPS edge (handle_pps)", Cost::Pps),
     ] {
@@ -165,7 +137,11 @@ fn main() -> ! {
             hprintln!("  {}: {} avg, {} max over {}", name, avg, max, n);
         }
     }
-    hprintln!("stack used: {} bytes", stack_used());
+    hprintln!(
+        "stack used: {} of {} bytes",
+        stack::high_water(),
+        stack::available()
+    );
     hprintln!(
         "checks: {} passed, {} failed; {} replies",
         outcome.passed,
