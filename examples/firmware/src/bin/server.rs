@@ -240,7 +240,11 @@ fn main() -> ! {
         error_ppt: 20_000_000,
         correction_ppt: 0,
     };
+    // Two marks: building the core (Ntp::new returns it by value, then it is
+    // moved into its static), and running it (painted again after setup).
+    stack::paint();
     let board = setup(&osc);
+    let setup_stack = stack::high_water();
     stack::paint();
 
     let mut inbox: [Option<Pending>; 8] = [const { None }; 8];
@@ -340,9 +344,26 @@ fn main() -> ! {
         last_stratum,
         core::mem::size_of::<Board>()
     );
+    // Where the static RAM goes (sizes on this target).
+    {
+        use core::mem::size_of;
+        use sundial::system::{INTERLEAVE_ENTRIES, RATE_LIMIT_ENTRIES, RESTRICT_ENTRIES};
+        hprintln!(
+            "RAM: source slot {} (Association {}, RefclockSource {}) x5, access {}, server {}, discipline {}, mode 6 reply {}, keys {}",
+            size_of::<sundial::system::Source>(),
+            size_of::<sundial::association::Association>(),
+            size_of::<sundial::system::RefclockSource>(),
+            size_of::<sundial::access::Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>>(),
+            size_of::<sundial::server::Server<INTERLEAVE_ENTRIES>>(),
+            size_of::<sundial::discipline::Discipline>(),
+            size_of::<sundial::control::ControlReply>(),
+            size_of::<sundial::auth::KeyTable<2>>(),
+        );
+    }
     hprintln!(
-        "stack high-water: {} bytes (of {} free)",
+        "stack high-water: {} bytes running, {} bytes in setup (of {} free)",
         used,
+        setup_stack,
         stack::available()
     );
     if ok {
