@@ -132,7 +132,13 @@ fn main() {
         "[::1]:0".parse().unwrap_or_else(|_| die("addr"))
     };
     let socks: Vec<NtpSocket> = (0..o.sockets)
-        .map(|_| NtpSocket::bind(local).unwrap_or_else(|e| die(&format!("bind {local}: {e}"))))
+        .map(|_| {
+            let s = NtpSocket::bind(local).unwrap_or_else(|e| die(&format!("bind {local}: {e}")));
+            // Room for replies while the generator is not scheduled (its drops would count
+            // against the server).
+            let _ = s.set_receive_buffer(1 << 20);
+            s
+        })
         .collect();
     let fds: Vec<i32> = socks.iter().map(|s| s.as_raw_fd()).collect();
     let salt = host::clock::system_now().to_timestamp().to_bits() ^ u64::from(std::process::id());

@@ -265,33 +265,17 @@ impl NtpSocket {
     }
 
     /// Receives up to `batch.capacity()` datagrams with one `recvmmsg`; returns how many
-    /// (0 when none is waiting). Their data and metadata are in `batch`.
+    /// (0 when none is waiting). Their data and metadata are in `batch`; each keeps its own
+    /// kernel receive timestamp (one `SCM_TIMESTAMPNS` per message).
     pub fn recv_batch(&self, batch: &mut Batch) -> io::Result<usize> {
         let n = batch.slots.len();
-        let mut iovs: Vec<libc::iovec> = Vec::with_capacity(n);
-        for s in batch.slots.iter_mut() {
-            iovs.push(libc::iovec {
-                iov_base: s.buf.as_mut_ptr().cast(),
-                iov_len: SLOT,
-            });
-        }
-        let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(n);
-        for (s, iov) in batch.slots.iter_mut().zip(iovs.iter_mut()) {
-            // SAFETY: all-zero is valid for mmsghdr.
-            let mut h: libc::mmsghdr = unsafe { mem::zeroed() };
-            h.msg_hdr.msg_name = (&mut s.addr as *mut libc::sockaddr_storage).cast();
-            h.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = iov;
-            h.msg_hdr.msg_iovlen = 1;
-            h.msg_hdr.msg_control = s.cmsg.as_mut_ptr().cast();
-            h.msg_hdr.msg_controllen = CMSG_SPACE as _;
-            hdrs.push(h);
-        }
-        // SAFETY: every header points into `batch` and `iovs`, alive for the call.
+        batch.point_headers(n, true);
+        // SAFETY: every header points into `batch` (slots, iovecs), alive and not moved
+        // during the call.
         let rc = unsafe {
             libc::recvmmsg(
                 self.sock.as_raw_fd(),
-                hdrs.as_mut_ptr(),
+                batch.hdrs.as_mut_ptr(),
                 n as libc::c_uint,
                 0,
                 std::ptr::null_mut(),
@@ -306,7 +290,7 @@ impl NtpSocket {
             };
         }
         let got = rc as usize;
-        for (s, h) in batch.slots.iter_mut().zip(hdrs.iter()).take(got) {
+        for (s, h) in batch.slots.iter_mut().zip(batch.hdrs.iter()).take(got) {
             s.len = (h.msg_len as usize).min(SLOT);
             let (t, st) = match kernel_stamp(&h.msg_hdr) {
                 Some(t) => (t, RxStamp::Kernel),
@@ -324,35 +308,23 @@ impl NtpSocket {
     /// many the kernel took (a short count means the socket buffer is full).
     pub fn send_batch(&self, batch: &mut Batch, count: usize) -> io::Result<usize> {
         let count = count.min(batch.slots.len());
-        let mut iovs: Vec<libc::iovec> = Vec::with_capacity(count);
-        let mut names: Vec<(libc::sockaddr_storage, libc::socklen_t)> = Vec::with_capacity(count);
         for s in batch.slots.iter_mut().take(count) {
-            iovs.push(libc::iovec {
-                iov_base: s.buf.as_mut_ptr().cast(),
-                iov_len: s.len.min(SLOT),
-            });
             let peer = s
                 .peer
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "slot without peer"))?;
-            names.push(to_sockaddr(peer));
+            let (ss, len) = to_sockaddr(peer);
+            s.addr = ss;
+            s.addr_len = len;
         }
-        let mut hdrs: Vec<libc::mmsghdr> = Vec::with_capacity(count);
-        for (iov, name) in iovs.iter_mut().zip(names.iter_mut()) {
-            // SAFETY: all-zero is valid for mmsghdr.
-            let mut h: libc::mmsghdr = unsafe { mem::zeroed() };
-            h.msg_hdr.msg_name = (&mut name.0 as *mut libc::sockaddr_storage).cast();
-            h.msg_hdr.msg_namelen = name.1;
-            h.msg_hdr.msg_iov = iov;
-            h.msg_hdr.msg_iovlen = 1;
-            hdrs.push(h);
-        }
+        batch.point_headers(count, false);
         let mut sent = 0;
         while sent < count {
-            // SAFETY: headers point into `iovs`, `names` and `batch`, alive for the call.
+            // SAFETY: headers point into `batch` (slots, iovecs), alive and not moved during
+            // the call; `sent < count <= hdrs.len()`.
             let rc = unsafe {
                 libc::sendmmsg(
                     self.sock.as_raw_fd(),
-                    hdrs[sent..].as_mut_ptr(),
+                    batch.hdrs.as_mut_ptr().add(sent),
                     (count - sent) as libc::c_uint,
                     0,
                 )
@@ -373,6 +345,31 @@ impl NtpSocket {
             sent += rc as usize;
         }
         Ok(sent)
+    }
+
+    /// Asks for a receive buffer of `bytes` (a busy server absorbs scheduling delays instead
+    /// of dropping requests): `SO_RCVBUFFORCE` when privileged, else `SO_RCVBUF` (capped by
+    /// `net.core.rmem_max`). Returns the size the kernel granted (it doubles the request for
+    /// its bookkeeping).
+    pub fn set_receive_buffer(&self, bytes: usize) -> io::Result<usize> {
+        let fd = self.sock.as_raw_fd();
+        let want = bytes.min(i32::MAX as usize) as libc::c_int;
+        if setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, want).is_err() {
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, want)?;
+        }
+        let mut got: libc::c_int = 0;
+        let mut len = mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: passes a pointer to a live c_int and its size.
+        cvt(unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut got as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        })?;
+        Ok(got.max(0) as usize)
     }
 }
 
@@ -395,15 +392,20 @@ pub struct Slot {
     /// How `rx_time` was taken.
     pub stamp: RxStamp,
     addr: libc::sockaddr_storage,
+    addr_len: libc::socklen_t,
     cmsg: [u64; CMSG_SPACE / 8],
 }
 
-/// Buffers for `recvmmsg` / `sendmmsg`, allocated once.
+/// Buffers for `recvmmsg` / `sendmmsg`, allocated once: the slots and the kernel's message
+/// headers and iovecs pointing into them (re-pointed before each call, so moving a `Batch`
+/// between calls is fine).
 pub struct Batch {
     /// The datagram slots.
     pub slots: Vec<Slot>,
     /// How many slots the last `recv_batch` filled.
     pub filled: usize,
+    hdrs: Vec<libc::mmsghdr>,
+    iovs: Vec<libc::iovec>,
 }
 
 impl Batch {
@@ -418,15 +420,59 @@ impl Batch {
                 stamp: RxStamp::AfterRecv,
                 // SAFETY: all-zero is valid for sockaddr_storage.
                 addr: unsafe { mem::zeroed() },
+                addr_len: 0,
                 cmsg: [0; CMSG_SPACE / 8],
             })
             .collect();
-        Batch { slots, filled: 0 }
+        let iovs = (0..n)
+            .map(|_| libc::iovec {
+                iov_base: std::ptr::null_mut(),
+                iov_len: 0,
+            })
+            .collect();
+        // SAFETY: all-zero is valid for mmsghdr (null pointers, zero lengths).
+        let hdrs = (0..n).map(|_| unsafe { mem::zeroed() }).collect();
+        Batch {
+            slots,
+            filled: 0,
+            hdrs,
+            iovs,
+        }
     }
 
     /// Number of slots.
     pub fn capacity(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Points the first `count` headers at their slots: for a receive, whole buffers, the
+    /// address storage and the control buffer; for a send, `buf[..len]` to `addr`.
+    fn point_headers(&mut self, count: usize, receive: bool) {
+        let parts = self
+            .slots
+            .iter_mut()
+            .zip(self.iovs.iter_mut())
+            .zip(self.hdrs.iter_mut())
+            .take(count);
+        for ((s, iov), h) in parts {
+            iov.iov_base = s.buf.as_mut_ptr().cast();
+            iov.iov_len = if receive { SLOT } else { s.len.min(SLOT) };
+            h.msg_len = 0;
+            let m = &mut h.msg_hdr;
+            m.msg_name = (&mut s.addr as *mut libc::sockaddr_storage).cast();
+            m.msg_iov = iov;
+            m.msg_iovlen = 1;
+            m.msg_flags = 0;
+            if receive {
+                m.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+                m.msg_control = s.cmsg.as_mut_ptr().cast();
+                m.msg_controllen = CMSG_SPACE as _;
+            } else {
+                m.msg_namelen = s.addr_len;
+                m.msg_control = std::ptr::null_mut();
+                m.msg_controllen = 0;
+            }
+        }
     }
 }
 
