@@ -27,7 +27,7 @@ use host::clock::{HostClock, RealClock, VirtualClock, system_now};
 use host::net::{Batch, NtpSocket, RxStamp};
 use host::setup::{Core, Overrides};
 use host::stats::{StatsFile, loopstats_line, peerstats_line};
-use sundial::system::Transmit;
+use sundial::system::{Transmit, TransmitKind};
 use sundial::time::{Frequency, NtpDuration, NtpTime};
 
 const USAGE: &str = "usage: ntpd [-c FILE] [--check-config FILE] [-g] [-x] [-q] [--port N] [--listen ADDR]... \
@@ -36,6 +36,13 @@ const USAGE: &str = "usage: ntpd [-c FILE] [--check-config FILE] [-g] [-x] [-q] 
 
 /// Largest datagram the daemon handles (header, extensions, MAC; mode 6 fragments).
 const BUF: usize = 1280;
+/// Datagrams per `recvmmsg` / `sendmmsg`.
+const RX_BATCH: usize = 32;
+/// Receive buffer per socket, bytes: a few thousand requests of slack while the loop is not
+/// scheduled (the kernel's default holds about 300).
+const RCVBUF: usize = 4 << 20;
+/// Longest time between two looks at the core's events and samples.
+const LOG_EVERY: Duration = Duration::from_millis(100);
 /// Drift file write interval.
 const DRIFT_EVERY: Duration = Duration::from_secs(3600);
 
@@ -143,6 +150,10 @@ struct Daemon<C: HostClock> {
     stamps: [u64; 2],
     /// Report the virtual clock's true error (its offset from the system clock).
     is_virtual: bool,
+    /// The replies of the batch being answered (reused: no allocation per batch).
+    replies: Vec<Transmit>,
+    /// Something other than a plain server reply happened since the last `log_events`.
+    dirty: bool,
     /// Reference clock serial ports and PPS sources.
     refclocks: host::refclocks::Refclocks,
 }
@@ -177,6 +188,20 @@ impl<C: HostClock> Daemon<C> {
             }
             self.ntp.adjustment_applied(adj, self.clock.now());
         }
+        // Under `enable kernel` each new sample of the system peer goes to the kernel PLL.
+        while let Some(u) = self.ntp.poll_kernel_update() {
+            if !self.clock.kernel_pll() {
+                continue;
+            }
+            match self.clock.kernel_update(&u) {
+                Ok(()) => log::debug!(
+                    "kernel PLL: offset {} s, time constant {}",
+                    u.offset,
+                    u.time_constant
+                ),
+                Err(e) => log::error!("kernel PLL update: {e}"),
+            }
+        }
         stepped
     }
 
@@ -199,7 +224,8 @@ impl<C: HostClock> Daemon<C> {
         }
     }
 
-    /// Receives everything waiting on socket `i` and answers what needs an answer, in batches.
+    /// Receives everything waiting on socket `i` and answers what needs an answer, in batches:
+    /// one `recvmmsg`, the core on each datagram, one `sendmmsg` for the replies.
     fn receive(&mut self, i: usize, rx: &mut Batch, tx: &mut Batch) {
         loop {
             let n = match self.socks[i].recv_batch(rx) {
@@ -212,41 +238,49 @@ impl<C: HostClock> Daemon<C> {
             if n == 0 {
                 return;
             }
-            let mut replies = 0;
-            // What went into each reply slot, to report its send time (the
-            // server's interleaved mode needs the transmit time of the
-            // previous reply to each client).
-            let mut sent: [Option<(Transmit, NtpTime)>; 64] = [None; 64];
+            // One reading of our clock per batch for the core's `now` (rate limits, timers);
+            // each datagram keeps its own kernel receive timestamp.
+            let now = self.clock.now();
+            // What went into each reply slot, to stamp it and report its send time (the
+            // server's interleaved mode needs the transmit time of the previous reply).
+            self.replies.clear();
             for s in rx.slots.iter().take(n) {
                 let Some(from) = s.peer else { continue };
                 self.stamps[usize::from(s.stamp == RxStamp::Kernel)] += 1;
+                let Some(out) = tx.slots.get_mut(self.replies.len()) else {
+                    break;
+                };
                 let rx_time = self.clock.map_system(s.rx_time);
-                let now = self.clock.now();
-                let out = &mut tx.slots[replies];
-                if let Some(t) =
-                    self.ntp
-                        .handle_packet(now, from, &s.buf[..s.len], rx_time, &mut out.buf)
+                match self
+                    .ntp
+                    .handle_packet(now, from, &s.buf[..s.len], rx_time, &mut out.buf)
                 {
-                    let stamp = self.clock.now();
-                    self.ntp.stamp_transmit(&t, &mut out.buf, stamp);
-                    out.len = t.len;
-                    out.peer = Some(t.to);
-                    if let Some(slot) = sent.get_mut(replies) {
-                        *slot = Some((t, stamp));
+                    Some(t) => {
+                        // Anything but a plain reply may have changed what we log.
+                        self.dirty |= t.kind != TransmitKind::Reply;
+                        out.len = t.len;
+                        out.peer = Some(t.to);
+                        self.replies.push(t);
                     }
-                    replies += 1;
+                    None => self.dirty = true,
                 }
             }
-            if replies > 0 {
-                match self.socks[i].send_batch(tx, replies) {
+            if !self.replies.is_empty() {
+                // One transmit stamp for the batch, read right before the send call.
+                let stamp = self.clock.now();
+                for (t, out) in self.replies.iter().zip(tx.slots.iter_mut()) {
+                    self.ntp.stamp_transmit(t, &mut out.buf, stamp);
+                }
+                let count = self.replies.len();
+                match self.socks[i].send_batch(tx, count) {
                     Ok(k) => {
-                        if k < replies {
-                            log::debug!("socket full: {} replies dropped", replies - k);
+                        if k < count {
+                            log::debug!("socket full: {} replies dropped", count - k);
                         }
-                        // The stamp taken right before the send is the best
-                        // transmit time we have without SO_TIMESTAMPING.
-                        for (t, stamp) in sent.iter().take(k).flatten() {
-                            self.ntp.transmitted(t, *stamp);
+                        // Without SO_TIMESTAMPING the stamp taken right before the send is the
+                        // best transmit time we have.
+                        for t in self.replies.iter().take(k) {
+                            self.ntp.transmitted(t, stamp);
                         }
                     }
                     Err(e) => log::warn!("send replies: {e}"),
@@ -323,7 +357,7 @@ impl<C: HostClock> Daemon<C> {
             RxStamp::AfterRecv
         };
         let mut s = format!(
-            "status: stratum {} leap {:?} offset {} freq {} ppm jitter {} poll {} peer {} clock {} rx {} ({} kernel / {} late)",
+            "status: stratum {} leap {:?} offset {} freq {} ppm jitter {} poll {} peer {} clock {} discipline {} rx {} ({} kernel / {} late)",
             sys.stratum,
             sys.leap,
             sys.offset,
@@ -332,6 +366,7 @@ impl<C: HostClock> Daemon<C> {
             sys.poll.log2(),
             sys.peer,
             self.clock.name(),
+            self.clock.discipline_name(),
             stamps.name(),
             self.stamps[1],
             self.stamps[0],
@@ -357,9 +392,10 @@ impl<C: HostClock> Daemon<C> {
 
     fn run(&mut self, o: &Opts) -> i32 {
         let mut buf = [0u8; BUF];
-        let mut rx = Batch::new(32);
-        let mut tx = Batch::new(32);
+        let mut rx = Batch::new(RX_BATCH);
+        let mut tx = Batch::new(RX_BATCH);
         let started = Instant::now();
+        let mut last_log = Instant::now();
         let mut last_drift = Instant::now();
         let mut last_status = Instant::now();
         loop {
@@ -381,7 +417,14 @@ impl<C: HostClock> Daemon<C> {
                 return 0;
             }
             self.send_polls(&mut buf);
-            self.log_events();
+            // Under a flood of client requests nothing but the server's state changes: look for
+            // new samples and events after timers, other packets and reference clock input,
+            // and at least every 100 ms.
+            if self.dirty || last_log.elapsed() >= LOG_EVERY {
+                self.dirty = false;
+                last_log = Instant::now();
+                self.log_events();
+            }
             if let Some(every) = o.status_interval {
                 if last_status.elapsed().as_secs_f64() >= every {
                     last_status = Instant::now();
@@ -414,6 +457,7 @@ impl<C: HostClock> Daemon<C> {
             let now = self.clock.now();
             if now >= self.ntp.poll_timeout() {
                 self.ntp.handle_timeout(now);
+                self.dirty = true;
             }
         }
     }
@@ -499,14 +543,16 @@ fn main() {
         .iter()
         .filter_map(|ip| match NtpSocket::bind(SocketAddr::new(*ip, o.port)) {
             Ok(s) => {
+                let rcvbuf = s.set_receive_buffer(RCVBUF).unwrap_or(0);
                 log::info!(
-                    "listening on {} ({})",
+                    "listening on {} ({}, receive buffer {} kB)",
                     s.local_addr(),
                     if s.kernel_timestamps() {
                         "kernel receive timestamps"
                     } else {
                         "clock read after receive"
-                    }
+                    },
+                    rcvbuf / 1024
                 );
                 Some(s)
             }
@@ -573,7 +619,7 @@ struct Io {
     peerstats: Option<StatsFile>,
 }
 
-fn start<C: HostClock>(
+fn start<C: HostClock + Send>(
     clock: C,
     o: &Opts,
     conf: &sundial::config::DefaultConfig,
@@ -581,10 +627,47 @@ fn start<C: HostClock>(
     io: Io,
     is_virtual: bool,
 ) -> i32 {
-    let (ntp, warnings) = host::setup::build(conf, keys_text, &o.overrides, clock.now(), seed())
+    // The core is assembled by value (tens of kB, moved a few times): do that on a short-lived
+    // thread, whose stack goes back to the system when it ends, so the main thread's stack —
+    // resident for the daemon's lifetime — stays small (idle RSS).
+    let mut d = std::thread::scope(|s| {
+        s.spawn(move || build(clock, o, conf, keys_text, io, is_virtual))
+            .join()
+    })
+    .unwrap_or_else(|_| die("setup failed"));
+    d.run(o)
+}
+
+/// The daemon with its core on the heap.
+fn build<C: HostClock>(
+    clock: C,
+    o: &Opts,
+    conf: &sundial::config::DefaultConfig,
+    keys_text: Option<&str>,
+    io: Io,
+    is_virtual: bool,
+) -> Box<Daemon<C>> {
+    let mut clock = clock;
+    let built = host::setup::build(conf, keys_text, &o.overrides, clock.now(), seed())
         .unwrap_or_else(|e| die(&format!("configuration: {e}")));
-    for w in warnings {
+    for w in &built.warnings {
         log::warn!("{w}");
+    }
+    let ntp = built.ntp;
+    if built.kernel_discipline {
+        let start = o
+            .overrides
+            .start
+            .saved_frequency
+            .unwrap_or_else(|| clock.frequency());
+        match clock.enable_kernel_pll(start) {
+            Ok(()) => log::info!(
+                "enable kernel: the kernel PLL disciplines the {} clock (from {} ppm)",
+                clock.name(),
+                start
+            ),
+            Err(e) => log::warn!("enable kernel: {e}; the daemon disciplines the clock itself"),
+        }
     }
     let Io {
         socks,
@@ -594,7 +677,7 @@ fn start<C: HostClock>(
     } = io;
     let fds = socks.iter().map(|s| s.as_raw_fd()).collect();
     let refclocks = host::refclocks::Refclocks::open(&ntp, &conf.devices);
-    let mut d = Daemon {
+    Box::new(Daemon {
         ntp,
         clock,
         socks,
@@ -607,6 +690,7 @@ fn start<C: HostClock>(
         stamps: [0; 2],
         is_virtual,
         refclocks,
-    };
-    d.run(o)
+        replies: Vec::with_capacity(RX_BATCH),
+        dirty: true,
+    })
 }

@@ -9,7 +9,7 @@ use sundial::config::Fudge;
 use sundial::event::Event;
 use sundial::refclock::{Refclock, RefclockId};
 use sundial::select::{CandidateFlags, Tally};
-use sundial::system::{MAX_PACKET_LEN, Ntp, SystemConfig, TransmitKind};
+use sundial::system::{KernelPllUpdate, MAX_PACKET_LEN, Ntp, SystemConfig, TransmitKind};
 use sundial::wire::LeapIndicator;
 use sundial::{NtpDuration, NtpTime};
 
@@ -26,6 +26,46 @@ struct Node {
     correction: f64,
     steps: Vec<f64>,
     events: Vec<Event>,
+    /// `Some`: the clock is disciplined by an emulated Linux kernel PLL fed
+    /// from `poll_kernel_update` (the core's frequency and slews unused).
+    kernel: Option<KernelPll>,
+    kernel_updates: Vec<KernelPllUpdate>,
+}
+
+/// Linux's PLL (kernel/time/ntp.c, `STA_PLL | STA_NANO`), continuous in
+/// time: each second it slews 2^-(2 + tc) of the remaining offset; each
+/// update adds offset · secs / 2^(2·(4 + tc)) to the frequency.
+#[derive(Default)]
+struct KernelPll {
+    freq: f64,
+    remaining_ns: f64,
+    time_constant: i32,
+    last_update_s: Option<f64>,
+}
+
+impl KernelPll {
+    /// Phase slewed over `dt_ns` (taken from `remaining_ns`).
+    fn slew(&mut self, dt_ns: f64) -> f64 {
+        let per_second = 1.0 - 2f64.powi(-(2 + self.time_constant));
+        let left = self.remaining_ns * per_second.powf(dt_ns / 1e9);
+        let applied = self.remaining_ns - left;
+        self.remaining_ns = left;
+        applied
+    }
+
+    fn update(&mut self, u: &KernelPllUpdate, true_ns: f64) {
+        let now_s = (true_ns / 1e9).floor();
+        let tc = i32::from(u.time_constant);
+        let secs = self
+            .last_update_s
+            .map_or(0.0, |t| (now_s - t).min(2f64.powi(3 + tc)));
+        self.last_update_s = Some(now_s);
+        let offset = u.offset.as_nanos() as f64;
+        self.freq += offset * secs / 2f64.powi(2 * (4 + tc)) * 1e-9;
+        self.freq = self.freq.clamp(-500e-6, 500e-6);
+        self.remaining_ns = offset;
+        self.time_constant = tc;
+    }
 }
 
 fn ntp_time(ns: f64) -> NtpTime {
@@ -42,6 +82,9 @@ impl Node {
 
     fn advance(&mut self, dt_ns: f64) {
         self.offset_ns += dt_ns * (self.freq_error + self.correction);
+        if let Some(k) = &mut self.kernel {
+            self.offset_ns += k.slew(dt_ns) + dt_ns * k.freq;
+        }
     }
 
     fn apply_adjustments(&mut self, true_ns: f64) {
@@ -51,9 +94,17 @@ impl Node {
                 self.offset_ns += step;
                 self.steps.push(step);
             }
-            self.correction = adj.frequency.as_ppb() as f64 * 1e-9;
+            if self.kernel.is_none() {
+                self.correction = adj.frequency.as_ppb() as f64 * 1e-9;
+            }
             let now = self.local(true_ns);
             self.ntp.adjustment_applied(adj, now);
+        }
+        while let Some(u) = self.ntp.poll_kernel_update() {
+            if let Some(k) = &mut self.kernel {
+                k.update(&u, true_ns);
+            }
+            self.kernel_updates.push(u);
         }
         while let Some(e) = self.ntp.poll_event() {
             self.events.push(e);
@@ -153,6 +204,8 @@ fn server_node() -> Node {
         correction: 0.0,
         steps: Vec::new(),
         events: Vec::new(),
+        kernel: None,
+        kernel_updates: Vec::new(),
     }
 }
 
@@ -171,6 +224,8 @@ fn client_node(offset_ns: f64, config: SystemConfig) -> Node {
         correction: 0.0,
         steps: Vec::new(),
         events: Vec::new(),
+        kernel: None,
+        kernel_updates: Vec::new(),
     }
 }
 
@@ -225,6 +280,43 @@ fn client_converges_to_server_from_10ms() {
             .events
             .iter()
             .any(|e| matches!(e, Event::Synchronized { .. }))
+    );
+}
+
+#[test]
+fn kernel_pll_gets_each_sample_once_and_disciplines_the_clock() {
+    let mut client = client_node(10e6, SystemConfig::default());
+    client.kernel = Some(KernelPll::default());
+    let (_, client) = run(server_node(), client, 3600.0, 1e5);
+    let updates = &client.kernel_updates;
+    // Polls every 64 s; an update only when the filter picks a newer sample.
+    assert!(updates.len() >= 10, "{} kernel updates", updates.len());
+    assert!(
+        updates
+            .windows(2)
+            .all(|w| w[1].sample_time > w[0].sample_time),
+        "one update per new sample, in order"
+    );
+    assert!(
+        updates
+            .iter()
+            .all(|u| u.offset.abs() < NtpDuration::from_millis(128))
+    );
+    assert!(client.steps.is_empty(), "10 ms is slewed, not stepped");
+    let sys = client.ntp.system_variables();
+    assert_eq!(sys.stratum, 12, "synchronised: server at 11 → client at 12");
+    assert_ne!(sys.leap, LeapIndicator::Unsynchronized);
+    // The emulated kernel alone took out 10 ms and 10 ppm.
+    assert!(
+        client.offset_ns.abs() < 1e6,
+        "still {} ns off after an hour",
+        client.offset_ns
+    );
+    let k = client.kernel.as_ref().expect("kernel");
+    assert!(
+        (k.freq + 10e-6).abs() < 2e-6,
+        "kernel frequency {} ppm",
+        k.freq * 1e6
     );
 }
 

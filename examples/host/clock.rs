@@ -3,11 +3,18 @@
 //!
 //! Receive timestamps from the kernel are system-clock (CLOCK_REALTIME) instants; a clock maps
 //! them onto its own timescale with [`HostClock::map_system`].
+//!
+//! Either the core disciplines the clock (its frequency, with phase corrections as temporary
+//! frequency) or, with `enable kernel`, the kernel PLL does: then only steps and leap seconds
+//! of the core's adjustments are applied and each `sundial::system::KernelPllUpdate` goes to
+//! the kernel (`ADJ_OFFSET` with `STA_PLL | STA_NANO`). The virtual clock emulates Linux's PLL
+//! for that, so the mode can be tested without touching the system clock.
 
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sundial::adjust::{ClockAdjustment, LeapPending};
+use sundial::system::KernelPllUpdate;
 use sundial::time::{Frequency, NtpDuration, NtpTime};
 
 /// The system clock now (CLOCK_REALTIME), read only.
@@ -34,13 +41,31 @@ pub trait HostClock {
     fn set_frequency(&mut self, freq: Frequency) -> io::Result<()>;
     /// Arms (or clears) a leap second at the end of the UTC day.
     fn set_leap(&mut self, leap: LeapPending) -> io::Result<()>;
-    /// Applies a core [`ClockAdjustment`]: step, then frequency, then leap.
+    /// Applies a core [`ClockAdjustment`]: step, then frequency, then leap. Under the kernel
+    /// PLL the frequency (and the slews in it) is the kernel's business and left alone.
     fn apply(&mut self, adj: &ClockAdjustment) -> io::Result<()> {
         if adj.is_step() {
             self.step(adj.step)?;
         }
-        self.set_frequency(adj.frequency)?;
+        if !self.kernel_pll() {
+            self.set_frequency(adj.frequency)?;
+        }
         self.set_leap(adj.leap)
+    }
+    /// Hands the clock's phase and frequency to the kernel PLL (`enable kernel`), starting at
+    /// frequency `freq` (e.g. the drift file's).
+    fn enable_kernel_pll(&mut self, freq: Frequency) -> io::Result<()>;
+    /// Whether the kernel PLL disciplines this clock.
+    fn kernel_pll(&self) -> bool;
+    /// Passes one clock update to the kernel PLL.
+    fn kernel_update(&mut self, update: &KernelPllUpdate) -> io::Result<()>;
+    /// Which discipline is in charge, for status output.
+    fn discipline_name(&self) -> &'static str {
+        if self.kernel_pll() {
+            "kernel PLL"
+        } else {
+            "sundial"
+        }
     }
     /// The frequency correction in force.
     fn frequency(&self) -> Frequency;
@@ -65,6 +90,38 @@ pub struct VirtualClock {
     correction: Frequency,
     /// The leap second armed last.
     pub leap: LeapPending,
+    /// The emulated kernel PLL, once enabled.
+    pll: Option<EmulatedPll>,
+}
+
+/// Linux's kernel PLL (kernel/time/ntp.c with `STA_PLL | STA_NANO`) as the virtual clock
+/// emulates it, continuous in time: each second the kernel slews 2^-(2 + tc) of the remaining
+/// offset; each update adds offset · secs / 2^(2·(4 + tc)) to the frequency (secs since the
+/// previous update, at most 2^(3 + tc)) and replaces the remaining offset.
+#[derive(Clone, Debug, Default)]
+struct EmulatedPll {
+    /// Frequency the PLL adds, ppm.
+    freq_ppm: f64,
+    /// Offset still to slew at the clock's anchor, ns.
+    remaining_ns: f64,
+    time_constant: i32,
+    /// System instant of the previous update.
+    last_update: Option<NtpTime>,
+}
+
+/// Largest PLL frequency, ppm (`MAXFREQ`).
+const PLL_MAX_FREQ_PPM: f64 = 500.0;
+
+impl EmulatedPll {
+    /// Fraction of the remaining offset slewed after `secs` seconds.
+    fn slewed(&self, secs: f64) -> f64 {
+        let keep_per_second = 1.0 - 2f64.powi(-(2 + self.time_constant));
+        1.0 - keep_per_second.powf(secs.max(0.0))
+    }
+
+    fn frequency(&self) -> Frequency {
+        Frequency::from_bits((self.freq_ppm * 4_294_967_296.0) as i64)
+    }
 }
 
 impl VirtualClock {
@@ -77,20 +134,31 @@ impl VirtualClock {
             error,
             correction: Frequency::ZERO,
             leap: LeapPending::None,
+            pll: None,
         }
     }
 
     /// Virtual time at system instant `t`.
     fn at(&self, t: NtpTime) -> NtpTime {
         let elapsed = t - self.anchor;
-        let rate = self.error + self.correction;
-        self.base + elapsed + rate.offset_over(elapsed)
+        let mut rate = self.error + self.correction;
+        let mut slewed = NtpDuration::ZERO;
+        if let Some(p) = &self.pll {
+            rate += p.frequency();
+            let secs = elapsed.as_nanos() as f64 / 1e9;
+            slewed = NtpDuration::from_nanos((p.remaining_ns * p.slewed(secs)) as i64);
+        }
+        self.base + elapsed + rate.offset_over(elapsed) + slewed
     }
 
     /// Folds everything up to now into the anchor, so a parameter can change.
     fn reanchor(&mut self) {
         let now = system_now();
         self.base = self.at(now);
+        if let Some(p) = &mut self.pll {
+            let secs = (now - self.anchor).as_nanos() as f64 / 1e9;
+            p.remaining_ns *= 1.0 - p.slewed(secs);
+        }
         self.anchor = now;
     }
 
@@ -128,11 +196,49 @@ impl HostClock for VirtualClock {
     }
 
     fn frequency(&self) -> Frequency {
-        self.correction
+        match &self.pll {
+            Some(p) => p.frequency(),
+            None => self.correction,
+        }
     }
 
     fn name(&self) -> &'static str {
         "virtual"
+    }
+
+    fn enable_kernel_pll(&mut self, freq: Frequency) -> io::Result<()> {
+        self.reanchor();
+        self.correction = Frequency::ZERO;
+        self.pll = Some(EmulatedPll {
+            freq_ppm: (freq.as_ppb() as f64 / 1000.0).clamp(-PLL_MAX_FREQ_PPM, PLL_MAX_FREQ_PPM),
+            ..EmulatedPll::default()
+        });
+        Ok(())
+    }
+
+    fn kernel_pll(&self) -> bool {
+        self.pll.is_some()
+    }
+
+    fn kernel_update(&mut self, u: &KernelPllUpdate) -> io::Result<()> {
+        self.reanchor();
+        let now = self.anchor;
+        let Some(p) = &mut self.pll else {
+            return Err(io::Error::other("kernel PLL not enabled"));
+        };
+        let tc = i32::from(u.time_constant);
+        let secs = p.last_update.map_or(0.0, |t| {
+            ((now - t).as_nanos() as f64 / 1e9)
+                .floor()
+                .min(2f64.powi(3 + tc))
+        });
+        p.last_update = Some(now);
+        let offset_ns = u.offset.as_nanos() as f64;
+        p.freq_ppm = (p.freq_ppm + offset_ns * secs / 2f64.powi(2 * (4 + tc)) / 1000.0)
+            .clamp(-PLL_MAX_FREQ_PPM, PLL_MAX_FREQ_PPM);
+        p.remaining_ns = offset_ns;
+        p.time_constant = tc;
+        Ok(())
     }
 }
 
@@ -145,6 +251,8 @@ pub struct RealClock {
     freq: Frequency,
     /// Nominal kernel tick (µs): 1_000_000 / USER_HZ.
     nominal_tick: i64,
+    /// The kernel PLL disciplines the clock (`enable kernel`).
+    kernel: bool,
 }
 
 impl RealClock {
@@ -166,6 +274,7 @@ impl RealClock {
         Ok(RealClock {
             freq: Frequency::from_timex_freq(tx.freq) + Frequency::from_ppm(tick_part),
             nominal_tick,
+            kernel: false,
         })
     }
 }
@@ -241,11 +350,59 @@ impl HostClock for RealClock {
     }
 
     fn frequency(&self) -> Frequency {
+        if self.kernel {
+            // The PLL moves it: read it back.
+            let mut tx = zero_timex();
+            if adjtime(&mut tx).is_ok() {
+                return Frequency::from_timex_freq(tx.freq);
+            }
+        }
         self.freq
     }
 
     fn name(&self) -> &'static str {
         "system"
+    }
+
+    fn enable_kernel_pll(&mut self, freq: Frequency) -> io::Result<()> {
+        let mut tx = zero_timex();
+        adjtime(&mut tx)?;
+        // PLL in nanoseconds; no FLL, no PPS discipline; keep an armed leap second.
+        let keep = tx.status & (libc::STA_INS | libc::STA_DEL);
+        let mut tx = zero_timex();
+        tx.modes = libc::ADJ_STATUS | libc::ADJ_FREQUENCY | libc::ADJ_TICK | libc::ADJ_NANO;
+        tx.status = keep | libc::STA_PLL | libc::STA_NANO | libc::STA_UNSYNC;
+        tx.tick = self.nominal_tick as libc::c_long;
+        let limit = 500i64 << 16;
+        tx.freq = freq.to_timex_freq().clamp(-limit, limit) as libc::c_long;
+        adjtime(&mut tx)?;
+        self.kernel = true;
+        self.freq = Frequency::from_timex_freq(tx.freq);
+        Ok(())
+    }
+
+    fn kernel_pll(&self) -> bool {
+        self.kernel
+    }
+
+    fn kernel_update(&mut self, u: &KernelPllUpdate) -> io::Result<()> {
+        let mut tx = zero_timex();
+        adjtime(&mut tx)?;
+        let keep = tx.status & (libc::STA_INS | libc::STA_DEL);
+        let mut tx = zero_timex();
+        tx.modes = libc::ADJ_OFFSET
+            | libc::ADJ_TIMECONST
+            | libc::ADJ_STATUS
+            | libc::ADJ_ESTERROR
+            | libc::ADJ_MAXERROR
+            | libc::ADJ_NANO;
+        // Synchronised from now on (STA_UNSYNC cleared): the kernel tells others so.
+        tx.status = keep | libc::STA_PLL | libc::STA_NANO;
+        tx.offset = u.offset.as_nanos() as libc::c_long;
+        tx.constant = libc::c_long::from(u.time_constant);
+        tx.esterror = u.estimated_error.as_micros() as libc::c_long;
+        tx.maxerror = u.maximum_error.as_micros() as libc::c_long;
+        adjtime(&mut tx)
     }
 }
 

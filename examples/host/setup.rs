@@ -67,15 +67,24 @@ fn resolve(name: &HostName, family: Option<AddressFamily>) -> Option<IpAddr> {
         })
 }
 
-/// Builds the core at local time `now` from `conf` and the keys file text; returns the core
-/// and warnings to log.
+/// The core as built, with what the daemon must know about the configuration.
+pub struct Built {
+    /// The core.
+    pub ntp: Core,
+    /// Warnings to log.
+    pub warnings: Vec<String>,
+    /// `enable kernel`: hand the clock to the kernel PLL.
+    pub kernel_discipline: bool,
+}
+
+/// Builds the core at local time `now` from `conf` and the keys file text.
 pub fn build(
     conf: &DefaultConfig,
     keys_text: Option<&str>,
     o: &Overrides,
     now: NtpTime,
     seed: [u8; 16],
-) -> Result<(Core, Vec<String>), String> {
+) -> Result<Built, String> {
     let mut warnings = Vec::new();
     let keys = match keys_text {
         Some(text) => {
@@ -98,12 +107,6 @@ pub fn build(
     }
     if report.tinker_ignored {
         warnings.push("tinker allan/huffpuff/dispersion are not used".into());
-    }
-    if report.kernel_discipline {
-        warnings.push(
-            "enable kernel: the kernel PLL is not used; this daemon disciplines the clock itself"
-                .into(),
-        );
     }
     if let Some(id) = o.key {
         ntp.keys_mut().set_trusted(KeyId(id), true);
@@ -139,5 +142,9 @@ pub fn build(
         ntp.add_association(cfg, CandidateFlags::empty(), now)
             .map_err(|e| format!("association {addr}: {e:?}"))?;
     }
-    Ok((ntp, warnings))
+    Ok(Built {
+        ntp,
+        warnings,
+        kernel_discipline: report.kernel_discipline,
+    })
 }

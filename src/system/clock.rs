@@ -114,6 +114,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             return;
         };
         let id = slot.id;
+        let peer_poll = slot.poll_interval(now);
         // The peer dispersion as the filter has it now (the update may be
         // from the iburst era, when most stages were still empty).
         let peer_dispersion = match &slot.source {
@@ -170,6 +171,12 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         self.sys.source = source;
         self.sys.offset = selection.offset;
         self.sys.system_jitter = selection.jitter;
+        self.offer_kernel_update(
+            selection.offset,
+            selection.jitter,
+            peer_poll,
+            update.filter.sample_time,
+        );
         self.sys.peer = id.0;
         self.sys.leap = if self.discipline.state() == DisciplineState::Tracking {
             match update.remote.leap {

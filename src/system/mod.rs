@@ -25,6 +25,7 @@ mod budget;
 mod clock;
 mod config;
 mod from_config;
+mod kernel_pll;
 mod peers;
 mod receive;
 mod refclock_source;
@@ -33,6 +34,7 @@ mod transmit;
 
 pub use config::SystemConfig;
 pub use from_config::{ApplyError, ApplyReport, NTP_PORT, StartOptions, system_config};
+pub use kernel_pll::{KernelPllUpdate, MAX_PHASE, MAX_TIME_CONSTANT};
 pub use refclock_source::RefclockSource;
 pub use slot::{AssociationView, Source};
 pub use transmit::{Transmit, TransmitKind};
@@ -144,6 +146,10 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8> {
     events: EventQueue<EVENT_QUEUE>,
     counters: SystemCounters,
     rng: Rng,
+    /// The kernel PLL update not handed out yet (`poll_kernel_update`).
+    kernel_update: Option<kernel_pll::KernelPllUpdate>,
+    /// Sample time of the last kernel PLL update offered.
+    kernel_sample: Option<NtpTime>,
 }
 
 impl<const A: usize, const K: usize> Ntp<A, K> {
@@ -173,6 +179,8 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
             amplification: AmplificationBudget::new(AMPLIFICATION_BURST, AMPLIFICATION_PER_SECOND),
             adjustment: None,
             adjustment_outstanding: false,
+            kernel_update: None,
+            kernel_sample: None,
             events: EventQueue::default(),
             counters: SystemCounters::default(),
             rng,
