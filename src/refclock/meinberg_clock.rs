@@ -283,6 +283,11 @@ impl MeinbergClock {
     pub fn sync_state(&self, now: NtpTime) -> SyncState {
         self.decoder.holdover.state(now)
     }
+
+    /// Synchronisation tracker (last synchronised string, trust time).
+    pub const fn holdover(&self) -> &Holdover {
+        &self.decoder.holdover
+    }
 }
 
 impl Decoder {

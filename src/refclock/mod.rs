@@ -302,6 +302,19 @@ impl Refclock {
             .is_some_and(|p| p.sync_state(now) == SyncState::Synchronized)
     }
 
+    /// Local time after which [`status`](Self::status) says
+    /// [`SyncState::Unsynchronized`] unless new data arrives (last good data
+    /// plus the trust time); `None` if the clock never synchronised or never
+    /// loses it (the local clock).
+    pub fn sync_expires(&self) -> Option<NtpTime> {
+        match &self.driver {
+            Driver::Local(_) => None,
+            Driver::Pps(p) => p.holdover().expires(),
+            Driver::Nmea(c) => c.holdover().expires(),
+            Driver::Meinberg(c) => c.holdover().expires(),
+        }
+    }
+
     /// Status at local time `now`.
     pub fn status(&self, now: NtpTime) -> RefclockStatus {
         let (sync, leap, stratum, refid, precision) = match &self.driver {

@@ -167,6 +167,11 @@ impl PpsClock {
         self.holdover.state(now)
     }
 
+    /// Synchronisation tracker (last numbered edge, trust time).
+    pub const fn holdover(&self) -> &Holdover {
+        &self.holdover
+    }
+
     /// `fudge flag3`: the host may use a kernel PPS discipline.
     pub fn kernel_pps(&self) -> bool {
         self.fudge.has(FudgeFlags::FLAG3)

@@ -118,6 +118,15 @@ impl Holdover {
         self.last_sync
     }
 
+    /// Local time after which [`state`](Self::state) is `Unsynchronized`
+    /// (the last synchronised report plus the trust time), `None` if never
+    /// synchronised. A host that wants to announce the loss on time wakes
+    /// just after it.
+    pub fn expires(&self) -> Option<NtpTime> {
+        self.last_sync
+            .map(|last| last + self.trust.max(self.stale_after))
+    }
+
     /// The state at local time `now`.
     pub fn state(&self, now: NtpTime) -> SyncState {
         let Some(last) = self.last_sync else {
@@ -159,11 +168,17 @@ mod tests {
             SyncState::Holdover { until }
         );
         assert!(h.state(until).is_usable());
+        assert_eq!(h.expires(), Some(until));
         assert_eq!(
             h.state(until + NtpDuration::RESOLUTION),
             SyncState::Unsynchronized
         );
         h.forget();
         assert_eq!(h.state(t0), SyncState::Unsynchronized);
+        assert_eq!(h.expires(), None);
+        // Without a trust time the staleness limit is the expiry.
+        let mut h = Holdover::new(NtpDuration::ZERO, NtpDuration::from_seconds(10));
+        h.synchronized_at(t0);
+        assert_eq!(h.expires(), Some(t0 + NtpDuration::from_seconds(10)));
     }
 }

@@ -433,11 +433,22 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     }
 
     /// The local time at which [`handle_timeout`](Self::handle_timeout)
-    /// should next be called (earlier input is fine).
+    /// should next be called (earlier input is fine): the next poll, the
+    /// discipline's next step, or the end of the system peer's trust time.
     pub fn poll_timeout(&self) -> NtpTime {
         let mut wake = self.discipline.next_timeout().unwrap_or(NtpTime::MAX);
         for slot in &self.slots {
             wake = wake.min(slot.next_timeout());
+        }
+        // Synchronised to a reference clock: wake when its trust time runs
+        // out, so the loss is announced then and not at the next poll.
+        if self.sys.is_synchronized()
+            && let Some(expires) = self.slots.iter().find_map(|s| match &s.source {
+                Source::Refclock(r) if s.id.0 == self.sys.peer => r.driver().sync_expires(),
+                _ => None,
+            })
+        {
+            wake = wake.min(expires + crate::time::NtpDuration::RESOLUTION);
         }
         if self.control.is_some() {
             wake = NtpTime::MIN;

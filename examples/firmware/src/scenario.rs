@@ -92,10 +92,10 @@ pub const SETTLED: i64 = FIX_AT + 600;
 pub const LOSS_AT: i64 = 900;
 /// How long the GPS is believed after its last valid sentence, s.
 pub const TRUST_SECONDS: i64 = 300;
-/// Slack after the trust time for the board to notice, s: the core looks at
-/// its reference clock's state when it polls it (every 64 s by then), not at
-/// the moment the trust time runs out.
-pub const NOTICE_SECONDS: i64 = 70;
+/// Slack after the trust time for the board to announce the loss, s: the
+/// core wakes when its system peer's trust time runs out, so the first reply
+/// after that must say so (clients ask every ~5 s).
+pub const NOTICE_SECONDS: i64 = 6;
 /// End of the run, s.
 pub const END_AT: i64 = LOSS_AT + TRUST_SECONDS + 180;
 /// Bound on |reply timestamp − true time| once settled, ns.
@@ -730,6 +730,13 @@ pub fn run<const A: usize, const K: usize, M: Meter>(
     (checks.out)(format_args!(
         "board clock once settled: max {} ns, RMS {} ns from true time; {} adjustments, {} step",
         max_offset, rms, traced.adjustments, traced.steps
+    ));
+    (checks.out)(format_args!(
+        "stratum 1 from {} ms; unsynchronised announced from {} ms (signal lost at {} s, trusted {} s)",
+        phases.first_stratum1_ns.unwrap_or(0) / 1_000_000,
+        phases.first_unsync_after_loss_ns.unwrap_or(0) / 1_000_000,
+        LOSS_AT,
+        TRUST_SECONDS
     ));
     Outcome {
         digest: digest.get().0,
