@@ -93,6 +93,7 @@ pub mod control;
 pub mod discipline;
 pub mod event;
 pub mod io;
+mod isqrt;
 pub mod refclock;
 pub mod rng;
 pub mod sample;

@@ -76,20 +76,7 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> Option<u128> {
 
 /// Integer square root of a non-negative `i128` (floor); negative input gives 0.
 pub(crate) fn isqrt(v: i128) -> i128 {
-    if v <= 0 {
-        return 0;
-    }
-    let v = v as u128;
-    // Newton iteration from an initial guess above the root.
-    let bits = 128 - v.leading_zeros();
-    let mut x: u128 = 1u128 << bits.div_ceil(2);
-    loop {
-        let y = (x + v.checked_div(x).unwrap_or(0)) >> 1;
-        if y >= x {
-            return x as i128;
-        }
-        x = y;
-    }
+    crate::isqrt::isqrt_i128(v)
 }
 
 #[cfg(test)]

@@ -285,16 +285,7 @@ impl<const N: usize> OffsetAccumulator<N> {
 
 /// Integer square root (floor) of a non-negative `i128`.
 fn isqrt(v: i128) -> i128 {
-    if v <= 0 {
-        return 0;
-    }
-    let mut x = v;
-    let mut y = (x + 1) / 2;
-    while y < x {
-        x = y;
-        y = (x + v.checked_div(x).unwrap_or(0)) / 2;
-    }
-    x
+    crate::isqrt::isqrt_i128(v)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub(crate) fn clamped_diff(a: i64, b: i64) -> u64 {
 
 /// Integer square root (floor) of a `u128` (always fits a `u64`).
 pub(crate) fn isqrt(v: u128) -> u64 {
-    u64::try_from(v.isqrt()).unwrap_or(u64::MAX)
+    crate::isqrt::isqrt_u128(v)
 }
 
 /// Selection jitter of `members[i]` against the others: the RMS of the
