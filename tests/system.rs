@@ -404,7 +404,7 @@ fn builds_from_the_meinberg_configuration() {
     use sundial::system::{Source, StartOptions};
     let config = load("meinberg-gps-dcf77.conf");
     let t0 = ntp_time(0.0);
-    let (ntp, report) = Ntp::<8, 4>::from_config::<16, 32, 16, 4>(
+    let (ntp, report) = Ntp::<8, 4, 3>::from_config::<16, 32, 16, 4>(
         &config,
         None,
         StartOptions::default(),
@@ -429,6 +429,25 @@ fn builds_from_the_meinberg_configuration() {
             ("127.127.1.0".to_string(), CandidateFlags::empty()),
         ]
     );
+    // Each refclock's driver sits in one of the R = 3 driver slots.
+    for id in ["127.127.8.0", "127.127.8.1", "127.127.1.0"] {
+        let ip: std::net::Ipv4Addr = id.parse().unwrap();
+        let clock = sundial::refclock::RefclockId::from_ipv4(ip).expect("a refclock address");
+        assert_eq!(ntp.refclock_driver(clock).map(|d| d.id()), Some(clock));
+    }
+    // A fourth does not fit: a clear error, nothing held is lost.
+    let mut ntp = ntp;
+    let extra = sundial::refclock::Refclock::new(
+        sundial::refclock::RefclockId::new(1, 1),
+        0,
+        sundial::refclock::Fudge::NONE,
+    )
+    .unwrap();
+    assert_eq!(
+        ntp.add_refclock(extra, None, CandidateFlags::empty(), t0),
+        Err(sundial::system::SystemError::TooManyRefclocks)
+    );
+    assert_eq!(ntp.associations().count(), 3);
 }
 
 #[test]

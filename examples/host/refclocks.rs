@@ -179,7 +179,9 @@ impl Refclocks {
             let Source::Refclock(r) = a.source() else {
                 continue;
             };
-            let driver = r.driver();
+            let Some(driver) = ntp.refclock_driver(r.id()) else {
+                continue;
+            };
             let id = driver.id();
             let serial = match (time_code_device(id, devices), driver.serial_settings()) {
                 (Some(path), Some(settings)) => Some(SerialLine {

@@ -11,8 +11,9 @@ use sundial::select::CandidateFlags;
 use sundial::system::{Ntp, StartOptions};
 use sundial::time::{NtpTime, PollInterval};
 
-/// The core as the daemon holds it: up to 16 associations and 16 keys.
-pub type Core = Ntp<16, 16>;
+/// The core as the daemon holds it: up to 16 associations (4 of them
+/// reference clocks) and 16 keys.
+pub type Core = Ntp<16, 16, 4>;
 
 /// Command-line settings beyond the config file.
 #[derive(Clone, Debug, Default)]

@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut clocks = [nmea.clone(), parse.clone(), pps.clone()];
 
-    let mut ntp: Ntp<4, 1> = Ntp::new(SystemConfig::default(), now, [7; 16]);
+    let mut ntp: Ntp<4, 1, 3> = Ntp::new(SystemConfig::default(), now, [7; 16]);
     for (clock, flags) in [
         (nmea, CandidateFlags::PREFER),
         (parse, CandidateFlags::empty()),

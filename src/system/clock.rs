@@ -22,7 +22,7 @@ pub const AGREEMENT_FLOOR: NtpDuration = NtpDuration::from_millis(1);
 
 use super::slot::Source;
 
-impl<const A: usize, const K: usize> Ntp<A, K> {
+impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
     /// Selection, then (if the system peer has a sample the discipline has not
     /// seen) a discipline update, then the system variables.
     pub(crate) fn clock_update(&mut self, now: NtpTime) {
@@ -44,7 +44,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                 flags |= CandidateFlags::REACHABLE;
             }
             if let Source::Refclock(r) = &slot.source {
-                let status = r.driver().status(now);
+                let Some(driver) = self.drivers.iter().find(|d| d.id() == r.id()) else {
+                    continue;
+                };
+                let status = driver.status(now);
                 if status.fallback_only {
                     flags |= CandidateFlags::LOCAL_CLOCK;
                 }
@@ -123,16 +126,22 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         };
         let source = match &slot.source {
             Source::Network(_) => ClockSource::Ntp,
-            Source::Refclock(r) => match r.driver().driver() {
-                Driver::Local(_) => ClockSource::Local,
-                Driver::Pps(_) => ClockSource::Pps,
+            Source::Refclock(r) => match self
+                .drivers
+                .iter()
+                .find(|d| d.id() == r.id())
+                .map(|d| d.driver())
+            {
+                Some(Driver::Local(_)) => ClockSource::Local,
+                Some(Driver::Pps(_)) => ClockSource::Pps,
                 // DCF77 / PZF receivers are long-wave radio; GPS is a satellite (UHF).
-                Driver::Meinberg(_)
+                Some(Driver::Meinberg(_))
                     if update.remote.reference_id.to_bytes().starts_with(b"DCF") =>
                 {
                     ClockSource::LfRadio
                 }
-                Driver::Meinberg(_) | Driver::Nmea(_) => ClockSource::UhfRadio,
+                Some(Driver::Meinberg(_) | Driver::Nmea(_)) => ClockSource::UhfRadio,
+                None => ClockSource::Unspecified,
             },
         };
         let source = if selection.pps {
@@ -394,7 +403,8 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
     fn last_peer_refclock_lost(&self, now: NtpTime) -> bool {
         self.slots.iter().any(|s| {
             s.id.0 == self.sys.peer
-                && matches!(&s.source, Source::Refclock(r) if !r.driver().status(now).sync.is_usable())
+                && matches!(&s.source, Source::Refclock(r)
+                    if !self.refclock_driver(r.id()).is_some_and(|d| d.status(now).sync.is_usable()))
         })
     }
 }

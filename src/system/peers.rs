@@ -4,8 +4,9 @@
 
 use core::net::{IpAddr, SocketAddr};
 
-use crate::association::{Association, AssociationMode, ClockFilter, Rejection};
+use crate::association::{Association, AssociationMode, ClockFilter, Rejection, RemoteHeader};
 use crate::control::{EventLog, PeerSelection, PeerStatus, PeerVariables};
+use crate::refclock::Refclock;
 use crate::sample::Sample;
 use crate::select::Tally;
 use crate::time::{NtpDuration, NtpTime, NtpTimestamp};
@@ -16,6 +17,8 @@ use super::slot::{Slot, Source};
 /// The associations at one moment, as mode 6 shows them.
 pub(crate) struct PeerTable<'a> {
     pub(crate) slots: &'a [Slot],
+    /// The reference clock drivers.
+    pub(crate) drivers: &'a [Refclock],
     pub(crate) now: NtpTime,
 }
 
@@ -119,7 +122,11 @@ impl PeerTable<'_> {
     }
 
     fn render_refclock(&self, slot: &Slot, clock: &RefclockSource) -> PeerVariables<'static> {
-        let header = clock.remote_header(self.now);
+        let header = self
+            .drivers
+            .iter()
+            .find(|d| d.id() == clock.id())
+            .map_or(RemoteHeader::UNKNOWN, |d| clock.remote_header(d, self.now));
         let filter = clock.filter();
         let out = filter.output();
         let (filter_delay, filter_offset) = registers(filter.stages());

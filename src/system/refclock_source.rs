@@ -1,6 +1,8 @@
 //! [`RefclockSource`]: a reference clock as a source of the system — the
-//! driver plus the same clock filter, reach register and poll timer a network
-//! association has, so its samples enter selection exactly like a peer's.
+//! same clock filter, reach register and poll timer a network association
+//! has, so its samples enter selection exactly like a peer's. Its driver
+//! ([`Refclock`]) lives in the system's driver slots and is handed in where
+//! needed ([`crate::system::Ntp::refclock_driver`] reads it).
 
 use crate::association::{
     ClockFilter, FilterOutcome, PeerUpdate, PollConfig, PollTimer, Reach, RemoteHeader,
@@ -20,10 +22,9 @@ pub const REFCLOCK_POLL: PollConfig = PollConfig {
     iburst: true,
 };
 
-/// A reference clock with its filter and timers.
+/// A reference clock's filter and timers (its driver is kept apart).
 #[derive(Debug, Clone)]
 pub struct RefclockSource {
-    pub(crate) driver: Refclock,
     pub(crate) id: RefclockId,
     pub(crate) filter: ClockFilter,
     pub(crate) reach: Reach,
@@ -33,26 +34,14 @@ pub struct RefclockSource {
 }
 
 impl RefclockSource {
-    pub(crate) fn new(
-        driver: Refclock,
-        id: RefclockId,
-        poll: PollConfig,
-        now: NtpTime,
-        entropy: u64,
-    ) -> Self {
+    pub(crate) fn new(id: RefclockId, poll: PollConfig, now: NtpTime, entropy: u64) -> Self {
         RefclockSource {
-            driver,
             id,
             filter: ClockFilter::new(),
             reach: Reach::NEVER,
             timer: PollTimer::new(poll, now, entropy),
             last_sample: None,
         }
-    }
-
-    /// The driver.
-    pub fn driver(&self) -> &Refclock {
-        &self.driver
     }
 
     /// The pseudo address `127.127.T.U`.
@@ -80,16 +69,18 @@ impl RefclockSource {
         self.timer.next_poll()
     }
 
-    /// The header values a server synchronised to this clock would send.
-    pub fn remote_header(&self, now: NtpTime) -> RemoteHeader {
-        header_of(&self.driver.status(now), self.last_sample)
+    /// The header values a server synchronised to this clock (driven by
+    /// `driver`) would send.
+    pub fn remote_header(&self, driver: &Refclock, now: NtpTime) -> RemoteHeader {
+        header_of(&driver.status(now), self.last_sample)
     }
 
-    /// Runs a due poll at `now`: takes the driver's combined sample (if it has
-    /// one and is usable) into the filter. Returns a new filter output for
-    /// selection, if any.
+    /// Runs a due poll at `now`: takes the combined sample of `driver` (if
+    /// it has one and is usable) into the filter. Returns a new filter
+    /// output for selection, if any.
     pub(crate) fn poll(
         &mut self,
+        driver: &mut Refclock,
         now: NtpTime,
         system_poll: PollInterval,
         precision: NtpDuration,
@@ -103,8 +94,8 @@ impl RefclockSource {
                 .filter
                 .add(Sample::dummy(now), now, precision, self.timer.hpoll());
         }
-        let status = self.driver.status(now);
-        let sample = self.driver.poll(now)?;
+        let status = driver.status(now);
+        let sample = driver.poll(now)?;
         if status.sync == SyncState::Unsynchronized {
             return None;
         }
@@ -119,9 +110,9 @@ impl RefclockSource {
         }
     }
 
-    /// The local clock was stepped: samples in the old timescale are void.
+    /// The local clock was stepped: samples in the old timescale are void
+    /// (the caller tells the driver too).
     pub(crate) fn clock_stepped(&mut self, step: NtpDuration) {
-        self.driver.clock_stepped();
         self.filter.clear();
         self.timer.shift(step);
         self.last_sample = None;

@@ -77,7 +77,7 @@ pub(crate) fn control_kind(request: &ControlRequest) -> RequestKind {
     }
 }
 
-impl<const A: usize, const K: usize> Ntp<A, K> {
+impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
     /// The next datagram to send at local time `now`, written into `buf` (at
     /// least [`MAX_PACKET_LEN`](super::MAX_PACKET_LEN) bytes): the rest of a
     /// mode 6 reply, then every association poll that is due. Call until it
@@ -100,7 +100,10 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
                     .poll_transmit(now, entropy, &snapshot, &self.keys, buf)
                     .map(|len| (len, assoc.config().remote, assoc.config().key)),
                 Source::Refclock(clock) => {
-                    if let Some(update) = clock.poll(now, snapshot.poll, precision, entropy) {
+                    let driver = self.drivers.iter_mut().find(|d| d.id() == clock.id());
+                    let update =
+                        driver.and_then(|d| clock.poll(d, now, snapshot.poll, precision, entropy));
+                    if let Some(update) = update {
                         slot.update = Some(update);
                         reselect = true;
                     }
@@ -181,6 +184,7 @@ impl<const A: usize, const K: usize> Ntp<A, K> {
         let (to, mut reply) = self.control.take()?;
         let peers = PeerTable {
             slots: &self.slots,
+            drivers: &self.drivers,
             now,
         };
         let ctx = ControlContext {
