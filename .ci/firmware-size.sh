@@ -41,9 +41,10 @@ if [ ! -x "$NM" ] || [ ! -x "$SIZE" ]; then
     exit 1
 fi
 
-# FW_TARGETS / FW_BINS narrow a local run (e.g. FW_BINS="empty sntp_query"); CI runs all.
+# FW_TARGETS / FW_BINS narrow a local run (e.g. FW_BINS="empty sntp_query"); CI runs all
+# (sundial-firmware is the board of src/main.rs: panic-checked and sized like the rest).
 read -r -a TARGETS <<<"${FW_TARGETS:-thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi}"
-read -r -a BINS <<<"${FW_BINS:-empty sntp_query client server}"
+read -r -a BINS <<<"${FW_BINS:-empty sntp_query client server sundial-firmware}"
 # Targets (bytes). The issue's goals for the server are 64 KiB flash / 16 KiB RAM;
 # the core does not meet them yet (README, "Firmware footprint"): a miss is printed
 # as MISSED, and the build fails only above the ceiling (today's size + ~2 %),

@@ -161,8 +161,13 @@ fn main() -> ! {
     }
 }
 
-fn fail(what: &str) -> ! {
-    hprintln!("setup failed: {}", what);
+fn fail(what: &'static str) -> ! {
+    // Raw bytes: `{}` on a str would link core's padding code and its panics.
+    if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
+        let _ = out.write_all(b"setup failed: ");
+        let _ = out.write_all(what.as_bytes());
+        let _ = out.write_all(b"\n");
+    }
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();

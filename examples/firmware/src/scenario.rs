@@ -602,7 +602,11 @@ pub fn run<const A: usize, const K: usize, M: Meter>(
             let client = clients.iter_mut().find(|c| c.addr == frame.peer);
             let pending = client.and_then(|c| c.pending.take().map(|p| (p, c.version)));
             let Some(((origin, arrived), version)) = pending else {
-                checks.check(false, t, format_args!("datagram to {} unasked", frame.peer));
+                checks.check(
+                    false,
+                    t,
+                    format_args!("a datagram nobody asked for (port {})", frame.peer.port()),
+                );
                 continue;
             };
             check_reply(
@@ -713,8 +717,10 @@ pub fn run<const A: usize, const K: usize, M: Meter>(
             }),
         end,
         format_args!(
-            "upstream server: {} polls, offset and tally {:?}",
-            upstream_polls, upstream
+            "upstream server: {} polls, offset {:?} ns, tally {:?}",
+            upstream_polls,
+            upstream.map(|u| u.0.as_nanos()),
+            upstream.map(|u| u.1)
         ),
     );
     let sys = ntp.system_variables();
@@ -868,10 +874,10 @@ fn check_reply(
                 && ref_age <= NtpDuration::from_seconds(130),
             t,
             format_args!(
-                "locked: LI {:?} stratum {} refid {:?} root delay {:#x} dispersion {} s reference {} s old",
+                "locked: LI {:?} stratum {} refid {:#010x} root delay {:#x} dispersion {} s reference {} s old",
                 h.leap,
                 h.stratum,
-                h.ref_id.as_ascii(),
+                h.ref_id.to_u32(),
                 h.root_delay.to_bits(),
                 h.root_dispersion.to_duration(),
                 ref_age
@@ -910,10 +916,10 @@ fn check_reply(
                 && rx_err.abs() <= 1_000_000,
             t,
             format_args!(
-                "holdover: LI {:?} stratum {} refid {:?} dispersion {} s (growing: {}) reference {} s before receive, receive {} ns from true time",
+                "holdover: LI {:?} stratum {} refid {:#010x} dispersion {} s (growing: {}) reference {} s before receive, receive {} ns from true time",
                 h.leap,
                 h.stratum,
-                h.ref_id.as_ascii(),
+                h.ref_id.to_u32(),
                 h.root_dispersion.to_duration(),
                 grows,
                 rx - reference,
