@@ -49,8 +49,9 @@ use sundial::system::{Ntp, Source, SystemConfig};
 use sundial::wire::{HEADER_LEN, HeaderRepr, LeapIndicator, Mode, NtpPacket, Packet, RefId};
 use sundial::{NtpDuration, NtpShort, NtpTime, NtpTimestamp, PollInterval};
 
-/// The board's core: a GPS with attached PPS and a spare slot; one key.
-pub type Board = Ntp<2, 1>;
+/// The board's core: two sources (the GPS with its attached PPS, a LAN
+/// server), one key, one reference clock driver.
+pub type Board = Ntp<2, 1, 1>;
 
 /// What may differ between runs of the trace.
 #[derive(Clone, Copy)]
@@ -148,7 +149,10 @@ pub fn new_core(script: &Script) -> Board {
 /// `server 127.127.20.0 mode 1 prefer` with `fudge 127.127.20.0 flag1 1
 /// time2 0.206 refid PPS`, the GPS trusted for [`TRUST_SECONDS`] after loss,
 /// and `server 10.0.0.2 iburst noselect`.
-pub fn configure<const A: usize, const K: usize>(ntp: &mut Ntp<A, K>, script: &Script) -> bool {
+pub fn configure<const A: usize, const K: usize, const R: usize>(
+    ntp: &mut Ntp<A, K, R>,
+    script: &Script,
+) -> bool {
     let fudge = Fudge {
         time2: NtpDuration::from_millis(SERIAL_DELAY_MS),
         refid: Some(*b"PPS\0"),
@@ -418,9 +422,9 @@ struct Phases {
 
 /// Runs the scenario on `ntp` (from [`new_core`]), metering the core's work
 /// with `meter` and printing progress through `out`.
-pub fn run<const A: usize, const K: usize, M: Meter>(
+pub fn run<const A: usize, const K: usize, const R: usize, M: Meter>(
     script: &Script,
-    ntp: &mut Ntp<A, K>,
+    ntp: &mut Ntp<A, K, R>,
     meter: M,
     out: &mut dyn FnMut(fmt::Arguments),
 ) -> Outcome {
