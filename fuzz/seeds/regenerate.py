@@ -122,6 +122,16 @@ def main():
                 write("control_client", f"{cap[:2]}-seq{seq}-data",
                       b"".join(f[12:12 + int.from_bytes(f[10:12], "big")] for f in frags))
 
+    # sntp: [flags][t1 offset: 8][cookie: 8][rtt ms: u16][reply]. flags 0x03 echoes the
+    # request's cookie as origin and puts server stamps near t1; flags 0x00 keeps the
+    # captured reply as is (origin mismatch). Replies: the captured mode 4 ones (KoD too).
+    for cap in ntp:
+        for p in uniq([q for q in packets(cap) if q["mode"] == 4], 2):
+            raw = bytes.fromhex(p["payload_hex"])
+            head = bytes(8) + (0x5eed).to_bytes(8, "big") + (12).to_bytes(2, "big")
+            write("sntp", f"{cap[:2]}-f{p['frame']}-{p['length']}", bytes([0x03]) + head + raw)
+            write("sntp", f"{cap[:2]}-f{p['frame']}-{p['length']}-as-captured", bytes([0x00]) + head + raw)
+
     # wire_parts: [version][bytes after the 48-byte header] of the captured
     # packets with a trailer (MACs, crypto-NAKs), plus RFC 7822 shapes.
     seen = set()
