@@ -294,6 +294,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // 6750 filter steps of 128-bit arithmetic: minutes in the interpreter
     fn measures_the_wander_over_hours() {
         // 1e-9 /√s in 2^-48: 281 475.
         let q = learnt_wander(281_475);
