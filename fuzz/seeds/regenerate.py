@@ -185,8 +185,9 @@ def main():
     write("refclock_stream", "gps-pps-40s", bytes([0x10]) + gps)
     write("refclock_stream", "meinberg-pps-40s", bytes([0x80]) + mbg)
 
-    for f in ["workstation.conf", "debian-ntpsec.conf", "restrict-policy.conf",
-              "stratum2-peers.conf", "meinberg-gps-dcf77.conf", "tuning-and-logging.conf"]:
+    # Every ntp.conf-style file of the tests (chrony's own syntax excluded).
+    for f in sorted(f for f in os.listdir(CONF)
+                    if f.endswith(".conf") and not f.startswith("chrony")):
         with open(os.path.join(CONF, f), "rb") as src:
             write("config_ntpconf", f, src.read())
     for f in ["ntpsec.keys", "chrony.keys"]:
