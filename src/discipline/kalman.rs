@@ -120,6 +120,14 @@ impl Kalman {
         self.p01 = 0;
         self.p11 = self.p11.saturating_mul(4).clamp(1, P11_MAX);
         self.history.clear();
+        // The model just failed (or the timescale jumped) and the long
+        // baselines are gone: assume at least a crystal's wander until new
+        // ones measure it.
+        if self.q_mean < Q_INIT {
+            self.q_mean = Q_INIT;
+            self.q = Q_INIT;
+            self.q_span = Q_PRIOR;
+        }
     }
 
     /// Forgets the phase (next measurement sets it), keeping the frequency.
@@ -304,5 +312,19 @@ mod tests {
         // A quiet oscillator: the wander falls far below a crystal's.
         let q = learnt_wander(0);
         assert!(q < Q_INIT / 100, "{q}");
+    }
+
+    #[test]
+    fn a_phase_reset_assumes_a_crystals_wander_again() {
+        let mut k = Kalman::new(0, 0, 1 << 40, 0, 1 << 60);
+        k.q_mean = Q_MIN;
+        k.q = Q_MIN;
+        k.reset_phase(SEC, 0, 1 << 40);
+        assert_eq!(k.wander(), Q_INIT);
+        // A measured larger wander is kept.
+        k.q_mean = 4 * Q_INIT;
+        k.q = 4 * Q_INIT;
+        k.reset_phase(2 * SEC, 0, 1 << 40);
+        assert_eq!(k.wander(), 4 * Q_INIT);
     }
 }
