@@ -319,14 +319,19 @@ impl NtpSocket {
         batch.point_headers(count, false);
         let mut sent = 0;
         while sent < count {
+            // The system call itself, not the C library's function: musl's `sendmmsg` on 64-bit
+            // targets is a loop of `sendmsg` calls (it cannot pass its msghdr layout through),
+            // which loses the batching. Our headers start zeroed, so their padding is zero and
+            // the kernel reads them as its own layout.
             // SAFETY: headers point into `batch` (slots, iovecs), alive and not moved during
             // the call; `sent < count <= hdrs.len()`.
             let rc = unsafe {
-                libc::sendmmsg(
+                libc::syscall(
+                    libc::SYS_sendmmsg,
                     self.sock.as_raw_fd(),
                     batch.hdrs.as_mut_ptr().add(sent),
                     (count - sent) as libc::c_uint,
-                    0,
+                    0 as libc::c_int,
                 )
             };
             if rc < 0 {
