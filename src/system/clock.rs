@@ -54,6 +54,12 @@ impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
                 if status.pps {
                     flags |= CandidateFlags::PPS;
                 }
+                // Past its trust time the driver no longer vouches for the
+                // samples still in the filter: not a candidate (else it is
+                // selected again at each poll, only to be dropped as lost).
+                if !status.sync.is_usable() {
+                    flags |= CandidateFlags::UNSYNCHRONIZED;
+                }
             }
             if update.remote.leap == LeapIndicator::Unsynchronized {
                 flags |= CandidateFlags::UNSYNCHRONIZED;

@@ -39,6 +39,7 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use crate::board::{Cost, Meter, Nic, PpsCapture, SoftClock, Timer, Uart};
 use sundial::adjust::{ClockAdjustment, LeapPending};
 use sundial::association::AssociationConfig;
+use sundial::event::Event;
 use sundial::io::{Clock, pump};
 use sundial::refclock::calendar::Date;
 use sundial::refclock::input::{PpsInput, read_timestamped};
@@ -472,6 +473,7 @@ pub fn run<const A: usize, const K: usize, const R: usize, M: Meter>(
     let mut phases = Phases::default();
     let (mut replies, mut max_offset, mut sum_sq, mut samples) = (0u32, 0i64, 0i128, 0i128);
     let mut upstream_polls = 0u32;
+    let mut resynchronized = 0u32;
 
     let mut t: i64 = 0;
     let mut next_tick: i64 = 0;
@@ -572,8 +574,15 @@ pub fn run<const A: usize, const K: usize, const R: usize, M: Meter>(
             Err(_) => clock.read() + NtpDuration::ONE_SECOND,
         };
 
-        // A real board would log these.
-        while ntp.poll_event().is_some() {}
+        // A real board would log these. Once the trust time ran out, nothing
+        // may claim synchronisation again (no signal came back).
+        while let Some(event) = ntp.poll_event() {
+            if matches!(event, Event::Synchronized { .. })
+                && phases.first_unsync_after_loss_ns.is_some()
+            {
+                resynchronized += 1;
+            }
+        }
         // ---- The world sees what the board sent.
         while let Some(frame) = nic.tx.pop() {
             let mut d = digest.get();
@@ -726,6 +735,11 @@ pub fn run<const A: usize, const K: usize, const R: usize, M: Meter>(
             upstream.map(|u| u.0.as_nanos()),
             upstream.map(|u| u.1)
         ),
+    );
+    checks.check(
+        resynchronized == 0,
+        end,
+        format_args!("{resynchronized} 'synchronized' events after the trust time ran out"),
     );
     let sys = ntp.system_variables();
     checks.check(
