@@ -71,8 +71,15 @@ pub const PUMP_BATCH: usize = 64;
 /// answer them, run the timers, send the polls that are due, apply any clock
 /// adjustment. Returns the local time to call again (earlier is fine, e.g.
 /// when a datagram arrives).
-pub fn pump<C: Clock, N: Network, const A: usize, const K: usize, const R: usize>(
-    ntp: &mut Ntp<A, K, R>,
+pub fn pump<
+    C: Clock,
+    N: Network,
+    const A: usize,
+    const K: usize,
+    const R: usize,
+    const L: usize,
+>(
+    ntp: &mut Ntp<A, K, R, L>,
     clock: &mut C,
     net: &mut N,
 ) -> Result<NtpTime, PumpError<C::Error, N::Error>> {
@@ -121,8 +128,8 @@ fn send<C, N: Network>(
     }
 }
 
-fn apply<C: Clock, N, const A: usize, const K: usize, const R: usize>(
-    ntp: &mut Ntp<A, K, R>,
+fn apply<C: Clock, N, const A: usize, const K: usize, const R: usize, const L: usize>(
+    ntp: &mut Ntp<A, K, R, L>,
     clock: &mut C,
 ) -> Result<(), PumpError<C::Error, N>> {
     while let Some(adj) = ntp.poll_adjustment() {

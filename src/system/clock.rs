@@ -22,7 +22,7 @@ pub const AGREEMENT_FLOOR: NtpDuration = NtpDuration::from_millis(1);
 
 use super::slot::Source;
 
-impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
+impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// Selection, then (if the system peer has a sample the discipline has not
     /// seen) a discipline update, then the system variables.
     pub(crate) fn clock_update(&mut self, now: NtpTime) {

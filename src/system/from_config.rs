@@ -129,7 +129,7 @@ pub fn system_config<const S: usize, const R: usize, const K: usize>(
     }
 }
 
-impl<const A: usize, const KEYS: usize, const DRV: usize> Ntp<A, KEYS, DRV> {
+impl<const A: usize, const KEYS: usize, const DRV: usize, const C: usize> Ntp<A, KEYS, DRV, C> {
     /// A core built from `config` (ntp.conf) and `keys` (the keys file's
     /// table, all keys; `trustedkey` lines mark the trusted ones) at local
     /// time `now`, keyed by 16 bytes of entropy. `resolve` turns host names

@@ -67,7 +67,7 @@ impl KernelPllUpdate {
     }
 }
 
-impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
+impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// The update for a kernel PLL from the newest sample of the system peer,
     /// if there is one not handed out yet (see the module docs). Only for a
     /// host that lets the kernel discipline the clock; others ignore it.

@@ -123,7 +123,9 @@ pub struct SystemCounters {
 }
 
 /// The NTP core: `A` associations at most (network sources and reference
-/// clocks together), `K` keys at most, `R` reference clock drivers at most.
+/// clocks together), `K` keys at most, `R` reference clock drivers at most,
+/// `C` clients tracked by the rate limiter (a multiple of 8; 16 bytes each:
+/// the daemon's 256 are 4 KB, a board serving a LAN can take 64).
 ///
 /// Memory is fixed at compile time; nothing allocates. A reference clock's
 /// driver (its sentence assembler and offset accumulators, ~1.2 KB) lives
@@ -131,7 +133,12 @@ pub struct SystemCounters {
 /// in an association slot like a network source's, so a server with only
 /// network sources pays nothing for refclocks with `R = 0`. x86-64:
 /// `Ntp<8, 8, 0>` ~19.5 KB, `Ntp<8, 8>` (R = 1) ~20.7 KB.
-pub struct Ntp<const A: usize = 8, const K: usize = 8, const R: usize = 1> {
+pub struct Ntp<
+    const A: usize = 8,
+    const K: usize = 8,
+    const R: usize = 1,
+    const C: usize = RATE_LIMIT_ENTRIES,
+> {
     config: SystemConfig,
     slots: heapless::Vec<Slot, A>,
     /// The reference clock drivers, one per refclock slot.
@@ -147,7 +154,7 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8, const R: usize = 1> {
     /// the advertised value grows from it at PHI.
     held_dispersion: crate::time::NtpDuration,
     server: Server<INTERLEAVE_ENTRIES>,
-    access: Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>,
+    access: Access<RESTRICT_ENTRIES, C>,
     control: Option<(SocketAddr, ControlReply)>,
     amplification: AmplificationBudget,
     adjustment: Option<ClockAdjustment>,
@@ -162,7 +169,7 @@ pub struct Ntp<const A: usize = 8, const K: usize = 8, const R: usize = 1> {
     kernel_sample: Option<NtpTime>,
 }
 
-impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
+impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// A core at local time `now`, with `config`, keyed by 16 bytes of caller
     /// entropy (request cookies and poll spacing come from it).
     ///
@@ -217,7 +224,7 @@ impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
 
     /// Access control: the `restrict` list and the rate limiter (configure
     /// restrictions through it).
-    pub fn access_mut(&mut self) -> &mut Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES> {
+    pub fn access_mut(&mut self) -> &mut Access<RESTRICT_ENTRIES, C> {
         &mut self.access
     }
 

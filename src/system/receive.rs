@@ -20,7 +20,7 @@ use super::Ntp;
 use super::slot::Source;
 use super::transmit::{Transmit, TransmitKind};
 
-impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
+impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// A datagram `bytes` arrived from `from`, received at local time
     /// `rx_time` (the best receive timestamp the driver has: kernel, NIC or
     /// capture; else the clock read right after the receive call). `now` is

@@ -77,7 +77,7 @@ pub(crate) fn control_kind(request: &ControlRequest) -> RequestKind {
     }
 }
 
-impl<const A: usize, const K: usize, const R: usize> Ntp<A, K, R> {
+impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// The next datagram to send at local time `now`, written into `buf` (at
     /// least [`MAX_PACKET_LEN`](super::MAX_PACKET_LEN) bytes): the rest of a
     /// mode 6 reply, then every association poll that is due. Call until it
