@@ -1,5 +1,5 @@
 //! The size and stack build of the full GPS+PPS stratum-1 server: one
-//! `Ntp<5, 2>` with the NMEA receiver (PPS attached) as preferred refclock,
+//! `Ntp<5, 2, 1, 64>` with the NMEA receiver (PPS attached) as preferred refclock,
 //! 4 network sources, 8 `restrict` entries, one MD5 key, serving LAN
 //! clients and mode 6 queries.
 //!
@@ -34,8 +34,10 @@ use sundial::system::{MAX_PACKET_LEN, Ntp, SystemConfig};
 use sundial::wire::{LeapIndicator, Mode, Packet, RefId};
 use sundial::{NtpDuration, NtpTime};
 
-/// GPS + 4 network sources.
-type Board = Ntp<5, 2>;
+/// GPS + 4 network sources, 2 keys, 1 refclock driver, a rate limiter
+/// tracking 64 clients (a LAN's worth; the daemon's default is 256).
+type Board = Ntp<5, 2, 1, CLIENTS>;
+const CLIENTS: usize = 64;
 
 const GPS: RefclockId = RefclockId::new(20, 0);
 /// 2025-11-21 00:00:00 UTC in NTP seconds.
@@ -336,7 +338,7 @@ fn main() -> ! {
         && last_refid == sys.refid
         && answered > RUN_SECONDS as u32 / 4;
     hprintln!(
-        "server: stratum {} refid {:?}, offset {} ns, {} client replies checked (last: stratum {}); Ntp<5,2> {} bytes",
+        "server: stratum {} refid {:?}, offset {} ns, {} client replies checked (last: stratum {}); Ntp<5, 2, 1, 64> {} bytes",
         sys.stratum,
         sys.refid.to_bytes(),
         osc.offset_ns,
@@ -347,13 +349,13 @@ fn main() -> ! {
     // Where the static RAM goes (sizes on this target).
     {
         use core::mem::size_of;
-        use sundial::system::{INTERLEAVE_ENTRIES, RATE_LIMIT_ENTRIES, RESTRICT_ENTRIES};
+        use sundial::system::{INTERLEAVE_ENTRIES, RESTRICT_ENTRIES};
         hprintln!(
             "RAM: source slot {} (Association {}, RefclockSource {}) x5, access {}, server {}, discipline {}, mode 6 reply {}, keys {}",
             size_of::<sundial::system::Source>(),
             size_of::<sundial::association::Association>(),
             size_of::<sundial::system::RefclockSource>(),
-            size_of::<sundial::access::Access<RESTRICT_ENTRIES, RATE_LIMIT_ENTRIES>>(),
+            size_of::<sundial::access::Access<RESTRICT_ENTRIES, CLIENTS>>(),
             size_of::<sundial::server::Server<INTERLEAVE_ENTRIES>>(),
             size_of::<sundial::discipline::Discipline>(),
             size_of::<sundial::control::ControlReply>(),
