@@ -45,14 +45,14 @@ fi
 # (sundial-firmware is the board of src/main.rs: panic-checked and sized like the rest).
 read -r -a TARGETS <<<"${FW_TARGETS:-thumbv7m-none-eabi thumbv7em-none-eabihf thumbv6m-none-eabi}"
 read -r -a BINS <<<"${FW_BINS:-empty sntp_query client server sundial-firmware}"
-# Targets (bytes). The issue's goals for the server are 64 KiB flash / 16 KiB RAM;
-# the core does not meet them yet (README, "Firmware footprint"): a miss is printed
-# as MISSED, and the build fails only above the ceiling (today's size + ~2 %),
-# so nothing grows unnoticed while the core is being cut down.
+# Targets (bytes). The issue's goals for the server are 64 KiB flash / 16 KiB RAM.
+# RAM is met and enforced. Flash is not met yet (README, "Firmware footprint"): the
+# miss is printed as MISSED and the build fails only above the ceiling (today's size
+# + ~2 %), so nothing grows unnoticed while the core is being cut down.
 SERVER_FLASH_GOAL=65536
 SERVER_RAM_GOAL=16384
-SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-144900}
-SERVER_RAM_MAX=${SERVER_RAM_MAX:-21300}
+SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-140300}
+SERVER_RAM_MAX=${SERVER_RAM_MAX:-16384}
 CLIENT_FLASH_MAX=${CLIENT_FLASH_MAX:-24576}
 # sntpc 0.11 adds 3.6 KB (thumbv7m) / 4.0 KB (thumbv6m) over an empty firmware; ≤ 1.2×.
 QUERY_MAX_thumbv7m_none_eabi=4300
