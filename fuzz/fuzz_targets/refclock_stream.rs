@@ -83,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = [0u8; MAX_PACKET_LEN];
     let mut latest = now;
 
-    // Records: [op][advance][len][bytes; len]. op & 3: 0 serial to the NMEA
+    // Records: [op][advance, 1/16 s][len][bytes; len]. op & 3: 0 serial to the NMEA
     // clock, 1 serial to the Meinberg clock, 2 a PPS edge (to the clock op
     // >> 2 picks; the edge was `len` ms before now), 3 timer only.
     while let [op, advance, len, tail @ ..] = rest {
@@ -94,8 +94,9 @@ fuzz_target!(|data: &[u8]| {
         };
         let (bytes, next) = tail.split_at(n);
         rest = next;
-        // Advance 0..~16 s in 1/16 s steps, sometimes backwards (a stepped clock).
-        let step = NtpDuration::from_millis(i64::from(*advance) * 62);
+        // Advance 0..16 s in exact 1/16 s steps (so a PPS can be 1 s apart and pass
+        // its ±1 ms interval gate), sometimes backwards (a stepped clock).
+        let step = NtpDuration::from_bits(i64::from(*advance) << 28);
         now = if op & 0x80 != 0 && *advance < 8 {
             now - step
         } else {

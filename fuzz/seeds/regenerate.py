@@ -161,11 +161,12 @@ def main():
                            "-0.000123457", "500.000", "1e3", "--1", ""]):
         write("decimal", f"number-{i}", t.encode())
 
-    # refclock_stream: [config][records]; records [op][advance, 62 ms units][len][bytes].
+    # refclock_stream: [config][records]; records [op][advance, 1/16 s][len][bytes].
     # Op 0: serial to the NMEA clock, 1: to the Meinberg clock, 2: a PPS edge
     # (op >> 2 picks the clock: 0 NMEA's attached PPS, 2 the type 22 PPS).
     # 40 s of a GPS receiver at 1 Hz whose time matches the fuzz target's
-    # start (unix 1_800_000_000 = 2027-01-15 08:00:00 UTC): edge, then RMC.
+    # start (unix 1_800_000_000 = 2027-01-15 08:00:00 UTC): an edge on the second,
+    # then 62.5 ms later the sentence naming it.
     def nmea_cs(body):
         c = 0
         for ch in body.encode():
@@ -173,15 +174,15 @@ def main():
         return f"${body}*{c:02X}\r\n".encode()
     def refrec(op, adv, raw):
         return bytes([op, adv, len(raw)]) + raw
-    gps = b""
-    mbg = b""
-    for sec in range(40):
+    gps = refrec(3, 1, b"")  # a timer run 1/16 s in: the edges fall on whole seconds
+    mbg = refrec(3, 1, b"")
+    for sec in range(1, 41):
         hh, mm, ss = 8, sec // 60, sec % 60
         rmc = nmea_cs(f"GPRMC,{hh:02d}{mm:02d}{ss:02d}.00,A,4717.11437,N,00833.91522,E,0.004,77.52,150127,,,A")
-        gps += refrec(2, 16, b"") + refrec(2 | (2 << 2), 0, b"") + refrec(0, 2, rmc)
+        gps += refrec(2, 15, b"") + refrec(2 | (2 << 2), 0, b"") + refrec(0, 1, rmc)
         # Meinberg standard string: local time = UTC+1 (CET), weekday 5 (Friday).
         mstr = f"\x02D:15.01.27;T:5;U:{hh + 1:02d}.{mm:02d}.{ss:02d};    \x03".encode()
-        mbg += refrec(2 | (1 << 2), 16, b"") + refrec(1, 2, mstr)
+        mbg += refrec(2 | (1 << 2), 15, b"") + refrec(1, 1, mstr)
     write("refclock_stream", "gps-pps-40s", bytes([0x10]) + gps)
     write("refclock_stream", "meinberg-pps-40s", bytes([0x80]) + mbg)
 
