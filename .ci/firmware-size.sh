@@ -36,9 +36,17 @@ tools="$(rustc --print sysroot)/lib/rustlib/$host/bin"
 NM="$tools/llvm-nm"
 SIZE="$tools/llvm-size"
 OBJDUMP="$tools/llvm-objdump"
-if [ ! -x "$NM" ] || [ ! -x "$SIZE" ]; then
-    echo "llvm-nm/llvm-size not found in $tools: rustup component add llvm-tools" >&2
-    exit 1
+if [ ! -x "$NM" ] || [ ! -x "$SIZE" ] || [ ! -x "$OBJDUMP" ]; then
+    # No llvm-tools component (rustup could not fetch it): a system LLVM reads the
+    # same ELF files.
+    if command -v llvm-nm >/dev/null && command -v llvm-size >/dev/null &&
+        command -v llvm-objdump >/dev/null; then
+        echo "llvm-tools not in $tools: using $(command -v llvm-nm) and friends"
+        NM=llvm-nm SIZE=llvm-size OBJDUMP=llvm-objdump
+    else
+        echo "llvm-nm/llvm-size not found: rustup component add llvm-tools" >&2
+        exit 1
+    fi
 fi
 
 # FW_TARGETS / FW_BINS narrow a local run (e.g. FW_BINS="empty sntp_query"); CI runs all
