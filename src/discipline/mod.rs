@@ -10,7 +10,9 @@
 //! - a two-state Kalman filter ([`kalman`]) tracks phase and frequency there;
 //!   each exchange is weighted by its delay (offset error is bounded by half
 //!   the delay excess over the path minimum: variance `excess²/12`, plus a
-//!   floor from the delay statistics in [`noise`]); the frequency wander
+//!   floor from the delay statistics in [`noise`]), plus the source's own
+//!   error estimate (its dispersion: a reference clock has no delay, but a
+//!   serial sentence is ms-noisy and a PPS edge is not); the frequency wander
 //!   intensity is learnt from the innovations;
 //! - the phase to steer to comes from the *delay envelope* ([`envelope`]) of
 //!   recent exchanges projected along the filter's frequency: the tightest
@@ -104,6 +106,13 @@ pub struct Measurement {
     pub delay: NtpDuration,
     /// Local time the offset was measured (t4), era-aware.
     pub time: NtpTime,
+    /// The source's own error estimate of `offset` (its sample dispersion
+    /// ε), 2^-32 s, taken as a standard deviation: a reference clock's
+    /// precision plus its residual jitter (milliseconds for a serial
+    /// sentence alone, a microsecond with PPS). Zero if unknown. The delay
+    /// says nothing about a reference clock's error (it is 0), so without
+    /// this an NMEA sample would be weighted like a PPS edge.
+    pub dispersion: NtpDuration,
 }
 
 impl From<Sample> for Measurement {
@@ -112,6 +121,7 @@ impl From<Sample> for Measurement {
             offset: s.offset,
             delay: s.delay,
             time: s.time,
+            dispersion: s.dispersion,
         }
     }
 }
@@ -411,6 +421,7 @@ impl Discipline {
         let a_now = self.steer.correction_at(t_now)?;
         let theta = i128::from(m.offset.to_bits());
         let delay = i128::from(m.delay.to_bits().max(0));
+        let dispersion = i128::from(m.dispersion.to_bits().max(0));
         // The offset now, had nothing but our own corrections changed since.
         let theta_now = theta.saturating_sub(a_now.saturating_sub(a_s));
         let magnitude = theta_now.saturating_abs();
@@ -456,6 +467,7 @@ impl Discipline {
                     theta.saturating_add(a_s),
                     t_s.saturating_sub(a_s),
                     delay,
+                    dispersion,
                 ));
             }
         }
@@ -467,6 +479,7 @@ impl Discipline {
             theta.saturating_add(a_s),
             t_s.saturating_sub(a_s),
             delay,
+            dispersion,
         ) {
             Some(adj) => Some(adj),
             None if leap_changed => Some(self.emit_rate(t_now, self.steer.rate(), self.slew_end)),
@@ -474,8 +487,9 @@ impl Discipline {
         }
     }
 
-    /// The variance (ticks²) to assign to an exchange with delay `delay`.
-    fn measurement_variance(&self, delay: i128) -> i128 {
+    /// The variance (ticks²) to assign to an exchange with delay `delay`
+    /// and source error estimate `dispersion` (ticks, a standard deviation).
+    fn measurement_variance(&self, delay: i128, dispersion: i128) -> i128 {
         let min = i128::from(self.noise.min());
         let excess = delay.saturating_sub(min).max(0);
         let floor = i128::from(self.noise.mean_excess());
@@ -493,6 +507,7 @@ impl Discipline {
                     / 12,
             )
             .saturating_add(base_unknown)
+            .saturating_add(dispersion.saturating_mul(dispersion))
     }
 
     fn step(
@@ -502,8 +517,9 @@ impl Discipline {
         z: i128,
         t_free: i128,
         delay: i128,
+        dispersion: i128,
     ) -> ClockAdjustment {
-        let r = self.measurement_variance(delay);
+        let r = self.measurement_variance(delay, dispersion);
         let rate = self.base;
         match self.kalman.as_mut() {
             None => {
@@ -537,8 +553,9 @@ impl Discipline {
         z: i128,
         t_free: i128,
         delay: i128,
+        dispersion: i128,
     ) -> Option<ClockAdjustment> {
-        let r = self.measurement_variance(delay);
+        let r = self.measurement_variance(delay, dispersion);
         let noise = self.noise.mean_excess();
         let kalman = match self.kalman.as_mut() {
             None => {
@@ -625,6 +642,7 @@ mod tests {
             offset: NtpDuration::from_micros(offset_us),
             delay: NtpDuration::from_micros(300),
             time: t(at),
+            dispersion: NtpDuration::ZERO,
         }
     }
 
