@@ -50,12 +50,14 @@ pub struct Combined {
 
 impl Combined {
     /// The Sample a reference clock hands on: zero delay, dispersion = 2^`precision` s plus the
-    /// jitter.
+    /// jitter, at most [`Sample::MAX_DISPERSION`] (16 s: offsets scattered over hours, as
+    /// after clock steps or a receiver sending garbage dates, give a sample the filter treats
+    /// as unusable, not one outside the range every sample keeps to).
     pub fn to_sample(self, precision: i8) -> Sample {
         Sample {
             offset: self.offset,
             delay: NtpDuration::ZERO,
-            dispersion: precision_duration(precision) + self.jitter,
+            dispersion: (precision_duration(precision) + self.jitter).min(Sample::MAX_DISPERSION),
             time: self.time,
         }
     }
@@ -294,6 +296,29 @@ mod tests {
 
     fn t(s: i64) -> NtpTime {
         NtpTime::from_parts(3_900_000_000 + s, 0)
+    }
+
+    #[test]
+    fn sample_dispersion_stays_within_maxdisp() {
+        // Found by the refclock_stream fuzz target: a Meinberg clock fed strings whose times
+        // jumped by an hour gave a sample with 4999 s of dispersion.
+        let c = Combined {
+            offset: NtpDuration::from_seconds(-4647),
+            jitter: NtpDuration::from_seconds(4999),
+            slope_ppb: 0,
+            collected: 4,
+            kept: 3,
+            time: t(0),
+        };
+        assert_eq!(c.to_sample(-20).dispersion, Sample::MAX_DISPERSION);
+        let calm = Combined {
+            jitter: NtpDuration::from_micros(3),
+            ..c
+        };
+        assert_eq!(
+            calm.to_sample(-20).dispersion,
+            precision_duration(-20) + NtpDuration::from_micros(3)
+        );
     }
 
     #[test]
