@@ -157,6 +157,9 @@ pub struct Discipline {
     saved: bool,
     /// End of the current slew, local ticks.
     slew_end: Option<i128>,
+    /// Local tick the newest rate adjustment was emitted at, until the
+    /// caller reports it applied.
+    emitted_at: Option<i128>,
     spike_since: Option<i128>,
     gated: u8,
     poll: PollControl,
@@ -201,6 +204,7 @@ impl Discipline {
             base,
             saved: saved.is_some(),
             slew_end: None,
+            emitted_at: None,
             spike_since: None,
             gated: 0,
             poll: PollControl::new(config.minpoll),
@@ -285,10 +289,30 @@ impl Discipline {
     /// Records that the caller applied `adj` at local time `now` (after the
     /// step, if any). Optional: without it the discipline assumes every
     /// adjustment was applied when it was returned.
+    ///
+    /// A frequency applied later than it was returned changed the clock
+    /// later: the correction history is rewritten from `now`, and a slew in
+    /// it is extended by the same delay, so it still removes the whole
+    /// phase error (a 50 ms slew at 50 000 ppm applied 50 ms late would
+    /// otherwise stop 2.5 ms short, and the next measurement would read
+    /// that residual as a frequency error).
     pub fn adjustment_applied(&mut self, adj: &ClockAdjustment, now: NtpTime) {
         let t = self.ticks(now);
-        if !adj.is_step() {
-            self.steer.set_rate(t, slope_of(adj.frequency));
+        let emitted = self.emitted_at.take();
+        if adj.is_step() {
+            return;
+        }
+        let rate = slope_of(adj.frequency);
+        match emitted {
+            Some(e) if self.steer.delay_newest(e, rate, t) => {
+                if adj.slew_until.is_some()
+                    && let Some(end) = self.slew_end.as_mut()
+                {
+                    *end = end.saturating_add(t.saturating_sub(e));
+                }
+            }
+            Some(e) if e >= t => {}
+            _ => self.steer.set_rate(t, rate),
         }
     }
 
@@ -323,6 +347,7 @@ impl Discipline {
         let adj = self.adjustment(0, rate, slew_until);
         // Record what the clock will really do (the clamped value).
         self.steer.set_rate(t, slope_of(adj.frequency));
+        self.emitted_at = Some(t);
         self.adjusted = true;
         adj
     }
@@ -533,6 +558,7 @@ impl Discipline {
         }
         self.envelope.push(t_free, z, delay);
         self.steer.step(t_now, offset, rate);
+        self.emitted_at = None;
         self.slew_end = None;
         self.spike_since = None;
         self.gated = 0;
@@ -616,10 +642,16 @@ impl Discipline {
         } else {
             gentle
         };
+        // A correction f runs the clock at 1 + f times the oscillator, so over
+        // `time` of local time it moves the clock by f/(1 + f) of it, not f:
+        // f = offset / (time - offset). (Slewing 50 ms at -5 % as
+        // offset / time would move it 52.6 ms.) The extra `magnitude` keeps
+        // f within `max_slew` for positive offsets.
         let time = mul_div(magnitude, 1 << 48, max_slew)
+            .saturating_add(magnitude)
             .max(gentle)
             .max(SEC / 1000);
-        let slew = mul_div(offset, 1 << 48, time);
+        let slew = mul_div(offset, 1 << 48, time.saturating_sub(offset).max(1));
         let until = t_now.saturating_add(time);
         self.slew_end = Some(until);
 
@@ -713,5 +745,75 @@ mod tests {
         let back = d.handle_timeout(end).unwrap();
         assert_eq!(back.slew_until, None);
         assert_eq!(back.frequency, d.frequency());
+    }
+
+    /// A clock that applies the slew `late` after it was returned and its
+    /// end `late_end` after: the true offset after a 50 ms slew (local
+    /// minus true), and the offset and frequency the discipline estimates
+    /// from the next measurement (of that residual).
+    fn slew_applied_late(
+        late: NtpDuration,
+        late_end: NtpDuration,
+    ) -> (NtpDuration, NtpDuration, Frequency) {
+        // A correction f makes the clock run 1 + f times the oscillator:
+        // over a local interval it gains f/(1 + f) of it.
+        let gained = |f: Frequency, local: NtpDuration| {
+            let ppb = i128::from(f.as_ppb());
+            let bits = i128::from(local.to_bits()) * ppb / (1_000_000_000 + ppb);
+            NtpDuration::from_bits(bits as i64)
+        };
+        let mut d = Discipline::new(DisciplineConfig::DEFAULT, None);
+        // Local clock 50 ms ahead (θ = -50 ms), oscillator exact.
+        let mut ahead = NtpDuration::from_millis(50);
+        let mut now = t(0);
+        let mut rate = Frequency::ZERO;
+        let mut adj = d.update(now, &m(-50_000, 0)).unwrap();
+        let mut delay = late;
+        loop {
+            // The old rate runs until the caller gets round to it.
+            ahead += gained(rate, delay);
+            now += delay;
+            rate = adj.frequency;
+            d.adjustment_applied(&adj, now);
+            let Some(end) = d.next_timeout() else { break };
+            ahead += gained(rate, end - now);
+            now = end;
+            adj = d.handle_timeout(now).unwrap();
+            delay = late_end;
+        }
+        let residual = ahead;
+        let later = now + NtpDuration::from_seconds(8);
+        let meas = Measurement {
+            offset: -residual,
+            delay: NtpDuration::from_micros(300),
+            dispersion: NtpDuration::ZERO,
+            time: later,
+        };
+        let _ = d.update(later, &meas);
+        (residual, d.offset(), d.frequency())
+    }
+
+    #[test]
+    fn a_slew_applied_late_still_removes_the_offset() {
+        let ms = NtpDuration::from_millis;
+        for late_ms in [0, 50, 100] {
+            // Started late, it still lasts as long as it must.
+            let (residual, estimate, freq) = slew_applied_late(ms(late_ms), ms(0));
+            assert!(
+                residual.abs() < NtpDuration::from_micros(5),
+                "{late_ms} ms late: {residual} s left"
+            );
+            assert!(estimate.abs() < NtpDuration::from_micros(5), "{estimate}");
+            assert!(freq.abs() < Frequency::from_ppm(1), "{freq} ppm");
+            // Also ended late, it overshoots by the slew rate times the
+            // delay; the discipline knows what the clock did, so that is an
+            // offset to it, not a frequency error.
+            let (residual, estimate, freq) = slew_applied_late(ms(late_ms), ms(late_ms));
+            assert!(
+                (residual + estimate).abs() < NtpDuration::from_micros(5),
+                "{late_ms} ms late: {residual} s left, estimated {estimate} s"
+            );
+            assert!(freq.abs() < Frequency::from_ppm(1), "{freq} ppm");
+        }
     }
 }

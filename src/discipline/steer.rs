@@ -118,6 +118,33 @@ impl Steer {
         self.last_break = start;
     }
 
+    /// The newest segment, set at local time `emitted` with `rate`, really
+    /// began at `applied` (the caller applied the adjustment late): until
+    /// then the segment before it stayed in force. Returns false (and
+    /// changes nothing) if the newest segment is not that one or `applied`
+    /// is not after `emitted`, or no older segment carries the gap.
+    pub fn delay_newest(&mut self, emitted: i128, rate: i128, applied: i128) -> bool {
+        let newest = self.newest();
+        if newest.start != emitted || newest.rate != rate || applied <= emitted || self.len < 2 {
+            return false;
+        }
+        let prev_index = (self.head + CAPACITY - 1) % CAPACITY;
+        let Some(prev) = self.segments.get(prev_index).copied() else {
+            return false;
+        };
+        if prev.start > emitted || newest.start < self.last_break {
+            return false;
+        }
+        let at = prev
+            .at_start
+            .saturating_add(integrate(prev.rate, applied.saturating_sub(prev.start)));
+        if let Some(slot) = self.segments.get_mut(self.head) {
+            slot.start = applied;
+            slot.at_start = at;
+        }
+        true
+    }
+
     fn extrapolate(&self, t: i128) -> i128 {
         let s = self.newest();
         s.at_start
@@ -152,6 +179,19 @@ mod tests {
         let a = s.correction_at(300 * SEC).unwrap();
         assert!((a - SEC * 100 / 1001 - SEC / 2).abs() < 1000, "{a}");
         assert_eq!(s.rate(), 0);
+    }
+
+    #[test]
+    fn a_late_segment_starts_when_applied() {
+        let mut s = Steer::new(0);
+        s.set_rate(10 * SEC, 1000 * PPM);
+        assert!(!s.delay_newest(9 * SEC, 1000 * PPM, 11 * SEC));
+        assert!(!s.delay_newest(10 * SEC, 999 * PPM, 11 * SEC));
+        assert!(s.delay_newest(10 * SEC, 1000 * PPM, 11 * SEC));
+        // Nothing moved before 11 s; 1 ms/s after.
+        assert_eq!(s.correction_at(11 * SEC), Some(0));
+        let a = s.correction_at(12 * SEC).unwrap();
+        assert!((a - SEC / 1001).abs() < 10, "{a}");
     }
 
     #[test]
