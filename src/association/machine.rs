@@ -213,6 +213,7 @@ impl Association {
         self.previous = None;
         self.rec += step;
         self.timer.shift(step);
+        self.timer.restart_burst();
     }
 
     /// The peer variables at local time `now` (what `ntpq` shows).

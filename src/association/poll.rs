@@ -239,6 +239,18 @@ impl PollTimer {
         self.last_sent += step;
     }
 
+    /// The local clock was stepped (after [`shift`](Self::shift)): with
+    /// `iburst`, a reachable remote gets a volley again, as ntpd's cleared
+    /// associations do, so the emptied clock filter refills in seconds
+    /// rather than in polls. The volley starts [`BURST_SPACING`] after the
+    /// last packet (at once if that has passed).
+    pub fn restart_burst(&mut self) {
+        if self.config.iburst && self.unreach == 0 && self.burst_left == 0 {
+            self.burst_left = BURST_COUNT - 1;
+            self.next = self.next.min(self.last_sent + BURST_SPACING);
+        }
+    }
+
     fn schedule(&mut self, now: NtpTime, entropy: u64) {
         if self.burst_left > 0 {
             self.next = now + BURST_SPACING;
@@ -309,6 +321,39 @@ mod tests {
             }
         }
         assert_eq!(sent, BURST_COUNT);
+    }
+
+    #[test]
+    fn iburst_volley_again_after_a_step() {
+        let cfg = PollConfig {
+            iburst: true,
+            ..PollConfig::default()
+        };
+        let mut t = PollTimer::new(cfg, T0, 0);
+        let mut reach = Reach::NEVER;
+        let mut now = T0;
+        // Reachable and past the first volley: polls 64 s apart.
+        for _ in 0..12 {
+            now = t.next_poll();
+            let _ = t.poll(now, &mut reach, PollInterval::from_log2(6), true, 0);
+            reach.reply_received();
+        }
+        assert_eq!(t.burst_left(), 0);
+        let regular = t.next_poll();
+        assert!(regular - now >= NtpDuration::from_seconds(64));
+        t.shift(NtpDuration::from_millis(300));
+        t.restart_burst();
+        assert_eq!(
+            t.next_poll(),
+            now + NtpDuration::from_millis(300) + BURST_SPACING
+        );
+        assert_eq!(t.burst_left(), BURST_COUNT - 1);
+        // Without iburst nothing changes.
+        let mut t = PollTimer::new(PollConfig::default(), T0, 0);
+        let _ = t.poll(T0, &mut reach, PollInterval::from_log2(6), true, 0);
+        let next = t.next_poll();
+        t.restart_burst();
+        assert_eq!((t.next_poll(), t.burst_left()), (next, 0));
     }
 
     #[test]
