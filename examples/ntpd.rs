@@ -410,13 +410,16 @@ impl<C: HostClock> Daemon<C> {
                 self.write_drift();
                 return 0;
             }
-            let stepped = self.apply_adjustments();
+            let mut stepped = self.apply_adjustments();
+            self.send_polls(&mut buf);
+            // Polling folds reference clock samples in: apply what that produced now, not after
+            // the wait below (a slew applied late is late for everything measured meanwhile).
+            stepped |= self.apply_adjustments();
             if o.once && (stepped || self.ntp.system_variables().stratum < 16) {
                 log::info!("clock set (-q): exiting");
                 self.write_drift();
                 return 0;
             }
-            self.send_polls(&mut buf);
             // Under a flood of client requests nothing but the server's state changes: look for
             // new samples and events after timers, other packets and reference clock input,
             // and at least every 100 ms.

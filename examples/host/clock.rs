@@ -10,6 +10,7 @@
 //! the kernel (`ADJ_OFFSET` with `STA_PLL | STA_NANO`). The virtual clock emulates Linux's PLL
 //! for that, so the mode can be tested without touching the system clock.
 
+use std::collections::VecDeque;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -92,7 +93,22 @@ pub struct VirtualClock {
     pub leap: LeapPending,
     /// The emulated kernel PLL, once enabled.
     pll: Option<EmulatedPll>,
+    /// The segments before the current one, oldest first: (system anchor, virtual time there,
+    /// correction, PLL), so a past system instant maps with the rate in force then.
+    past: VecDeque<Segment>,
 }
+
+/// One stretch of a [`VirtualClock`]'s parameters, from system instant `anchor` on.
+#[derive(Clone, Debug)]
+struct Segment {
+    anchor: NtpTime,
+    base: NtpTime,
+    correction: Frequency,
+    pll: Option<EmulatedPll>,
+}
+
+/// Segments kept for mapping past instants: a slew start and end, a few PLL updates.
+const PAST_SEGMENTS: usize = 16;
 
 /// Linux's kernel PLL (kernel/time/ntp.c with `STA_PLL | STA_NANO`) as the virtual clock
 /// emulates it, continuous in time: each second the kernel slews 2^-(2 + tc) of the remaining
@@ -135,25 +151,53 @@ impl VirtualClock {
             correction: Frequency::ZERO,
             leap: LeapPending::None,
             pll: None,
+            past: VecDeque::new(),
         }
     }
 
-    /// Virtual time at system instant `t`.
+    /// Virtual time at system instant `t`, with the parameters in force now.
     fn at(&self, t: NtpTime) -> NtpTime {
-        let elapsed = t - self.anchor;
-        let mut rate = self.error + self.correction;
+        self.at_in(
+            t,
+            self.anchor,
+            self.base,
+            self.correction,
+            self.pll.as_ref(),
+        )
+    }
+
+    /// Virtual time at system instant `t` for a segment starting at `anchor`.
+    fn at_in(
+        &self,
+        t: NtpTime,
+        anchor: NtpTime,
+        base: NtpTime,
+        correction: Frequency,
+        pll: Option<&EmulatedPll>,
+    ) -> NtpTime {
+        let elapsed = t - anchor;
+        let mut rate = self.error + correction;
         let mut slewed = NtpDuration::ZERO;
-        if let Some(p) = &self.pll {
+        if let Some(p) = pll {
             rate += p.frequency();
             let secs = elapsed.as_nanos() as f64 / 1e9;
             slewed = NtpDuration::from_nanos((p.remaining_ns * p.slewed(secs)) as i64);
         }
-        self.base + elapsed + rate.offset_over(elapsed) + slewed
+        base + elapsed + rate.offset_over(elapsed) + slewed
     }
 
     /// Folds everything up to now into the anchor, so a parameter can change.
     fn reanchor(&mut self) {
         let now = system_now();
+        if self.past.len() == PAST_SEGMENTS {
+            self.past.pop_front();
+        }
+        self.past.push_back(Segment {
+            anchor: self.anchor,
+            base: self.base,
+            correction: self.correction,
+            pll: self.pll.clone(),
+        });
         self.base = self.at(now);
         if let Some(p) = &mut self.pll {
             let secs = (now - self.anchor).as_nanos() as f64 / 1e9;
@@ -174,7 +218,29 @@ impl HostClock for VirtualClock {
         self.at(system_now())
     }
 
+    /// Maps with the segment in force at `system`: a kernel receive stamp or a PPS edge read
+    /// some time after it happened, across a change of frequency (a 5 % slew starting 100 ms
+    /// after the edge would move it 5 ms otherwise), maps to where the clock really was.
+    /// Instants before a step map in the stepped timescale (the step is added), as the core
+    /// expects of stamps it is given after the step.
     fn map_system(&self, system: NtpTime) -> NtpTime {
+        if system >= self.anchor {
+            return self.at(system);
+        }
+        let mut step = NtpDuration::ZERO;
+        let mut next_anchor = self.anchor;
+        let mut next_base = self.base;
+        for (i, s) in self.past.iter().enumerate().rev() {
+            // A step shows as the next segment starting elsewhere than this one ends.
+            let end = self.at_in(next_anchor, s.anchor, s.base, s.correction, s.pll.as_ref());
+            step += next_base - end;
+            // Before the oldest segment kept: its parameters are the best guess.
+            if system >= s.anchor || i == 0 {
+                return self.at_in(system, s.anchor, s.base, s.correction, s.pll.as_ref()) + step;
+            }
+            next_anchor = s.anchor;
+            next_base = s.base;
+        }
         self.at(system)
     }
 
@@ -417,6 +483,30 @@ mod tests {
         assert!((off - NtpDuration::from_millis(50)).abs() < NtpDuration::from_micros(10));
         c.step(NtpDuration::from_millis(-50)).unwrap();
         assert!(c.offset_from_system().abs() < NtpDuration::from_micros(10));
+    }
+
+    #[test]
+    fn virtual_clock_maps_past_instants_with_their_rate() {
+        let mut c = VirtualClock::new(NtpDuration::ZERO, Frequency::ZERO);
+        let before = c.anchor - NtpDuration::from_millis(100);
+        let was = c.map_system(before);
+        // A 5 % slew starts now: an instant 100 ms ago still maps where it was.
+        c.set_frequency(Frequency::from_ppm(-50_000)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        c.set_frequency(Frequency::ZERO).unwrap();
+        assert_eq!(c.map_system(before), was);
+        // An instant inside the slew ran at -5 %.
+        let first = c.past[1].anchor;
+        let mid = first + NtpDuration::from_millis(10);
+        let expect = c.past[1].base + NtpDuration::from_micros(9_500);
+        assert!((c.map_system(mid) - expect).abs() < NtpDuration::from_nanos(2));
+        // After a step, old instants map in the new timescale.
+        c.step(NtpDuration::from_millis(7)).unwrap();
+        let d = c.map_system(before) - was;
+        assert!(
+            (d - NtpDuration::from_millis(7)).abs() < NtpDuration::from_nanos(2),
+            "{d}"
+        );
     }
 
     #[test]
