@@ -335,3 +335,16 @@ proptest! {
         prop_assert_eq!(parse_key_line(&line).unwrap(), Some(KeyLine::Key(expected)));
     }
 }
+
+/// Found by the `config_ntpconf` fuzz target: a PPS path set (by `ppspath`) before the time code
+/// path (by a later `device` line) parsed to a configuration that differed from the one read
+/// back from its own emitted text (the overrides were stored in line order).
+#[test]
+fn device_paths_round_trip_whatever_the_line_order() {
+    let text = "refclock nmea unit 0 mode 16 path \"/dev/serial/by-id/u-blox GNSS\" ppspath /dev/pps1 flag1 1\n\
+                device 127.127.20.0 timedata /dev/ttyAMA0\n";
+    let parsed = parse::<8, 8, 8>(text).expect("parses");
+    let emitted = parsed.config.to_string();
+    let again = parse::<8, 8, 8>(&emitted).expect("emitted text parses");
+    assert_eq!(again.config, parsed.config, "emitted:\n{emitted}");
+}

@@ -55,6 +55,15 @@ pub struct DevicePaths {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DevicePathsFull;
 
+/// The canonical order of overrides: by driver, unit, then time data before PPS.
+fn order_key(clock: RefclockId, role: DeviceRole) -> (u8, u8, u8) {
+    let r = match role {
+        DeviceRole::TimeData => 0,
+        DeviceRole::PpsData => 1,
+    };
+    (clock.driver, clock.unit, r)
+}
+
 impl DevicePaths {
     /// No overrides.
     pub const fn new() -> Self {
@@ -85,14 +94,30 @@ impl DevicePaths {
         role: DeviceRole,
         path: &str,
     ) -> Result<(), DevicePathsFull> {
-        // Rebuild without the old entry so replaced text does not hold space.
+        // Rebuild without the old entry so replaced text does not hold space, in (clock, role)
+        // order: the same overrides then have one layout whatever order the lines came in, so
+        // a configuration equals the one parsed back from its emitted text.
         let mut next = DevicePaths::new();
-        for (c, r, p) in self.iter() {
-            if (c, r) != (clock, role) {
-                next.push(c, r, p)?;
+        let mut last: Option<(u8, u8, u8)> = None;
+        loop {
+            let mut best: Option<(RefclockId, DeviceRole, &str)> = None;
+            let candidates = self
+                .iter()
+                .filter(|&(c, r, _)| (c, r) != (clock, role))
+                .chain(core::iter::once((clock, role, path)));
+            for (c, r, p) in candidates {
+                let k = order_key(c, r);
+                if last.is_some_and(|l| k <= l) {
+                    continue;
+                }
+                if best.is_none_or(|(bc, br, _)| k < order_key(bc, br)) {
+                    best = Some((c, r, p));
+                }
             }
+            let Some((c, r, p)) = best else { break };
+            next.push(c, r, p)?;
+            last = Some(order_key(c, r));
         }
-        next.push(clock, role, path)?;
         *self = next;
         Ok(())
     }
@@ -119,7 +144,7 @@ impl DevicePaths {
             .map_err(|_| DevicePathsFull)
     }
 
-    /// Every override as (clock, role, path), in the order they were first set.
+    /// Every override as (clock, role, path), by driver, unit, then time data before PPS.
     pub fn iter(&self) -> impl Iterator<Item = (RefclockId, DeviceRole, &str)> + '_ {
         self.entries
             .iter()
@@ -266,6 +291,29 @@ mod tests {
             s,
             "device 127.127.20.0 timedata /dev/ttyS1 ppsdata /dev/pps0\n\
              device 127.127.22.1 ppsdata /dev/pps1\n"
+        );
+    }
+
+    #[test]
+    fn order_of_the_lines_does_not_matter() {
+        let mut a = DevicePaths::new();
+        a.set(GPS, DeviceRole::PpsData, "/dev/pps1").unwrap();
+        a.set(GPS, DeviceRole::TimeData, "/dev/ttyAMA0").unwrap();
+        a.set(PPS, DeviceRole::PpsData, "/dev/pps0").unwrap();
+        let mut b = DevicePaths::new();
+        b.set(PPS, DeviceRole::PpsData, "/dev/pps0").unwrap();
+        b.set(GPS, DeviceRole::TimeData, "/dev/ttyS0").unwrap();
+        b.set(GPS, DeviceRole::TimeData, "/dev/ttyAMA0").unwrap();
+        b.set(GPS, DeviceRole::PpsData, "/dev/pps1").unwrap();
+        assert_eq!(a, b);
+        let order: std::vec::Vec<_> = a.iter().map(|(c, r, _)| (c, r)).collect();
+        assert_eq!(
+            order,
+            [
+                (GPS, DeviceRole::TimeData),
+                (GPS, DeviceRole::PpsData),
+                (PPS, DeviceRole::PpsData)
+            ]
         );
     }
 
