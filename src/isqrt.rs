@@ -7,6 +7,8 @@
 //! iteration from a power of two above the root; the divisions are checked,
 //! so there is no panic path.
 
+use crate::div128::div_u128;
+
 /// ⌊√v⌋ (always fits a `u64`).
 pub(crate) fn isqrt_u128(v: u128) -> u64 {
     if v < 2 {
@@ -15,7 +17,7 @@ pub(crate) fn isqrt_u128(v: u128) -> u64 {
     let bits = 128 - v.leading_zeros();
     let mut x: u128 = 1u128 << bits.div_ceil(2);
     loop {
-        let y = (x + v.checked_div(x).unwrap_or(0)) >> 1;
+        let y = (x + div_u128(v, x)) >> 1;
         if y >= x {
             return u64::try_from(x).unwrap_or(u64::MAX);
         }

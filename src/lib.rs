@@ -91,6 +91,7 @@ pub mod auth;
 pub mod config;
 pub mod control;
 pub mod discipline;
+mod div128;
 pub mod event;
 pub mod io;
 mod isqrt;

@@ -19,6 +19,7 @@
 
 use super::wander::{Check, History, Snapshot};
 use super::wide::{mul_div, mul_shr};
+use crate::div128::div_i128;
 
 /// (1e-11)² · 2^96: smallest wander intensity (1e-11 /√s random walk).
 const Q_MIN: i128 = 7_922_816;
@@ -157,7 +158,7 @@ impl Kalman {
             .p00
             .saturating_add(mul_shr(dt, self.p01, 48).saturating_mul(2))
             .saturating_add(mul_shr(dt2, self.p11, 64))
-            .saturating_add(mul_shr(self.q, dt3, 64) / 3);
+            .saturating_add(div_i128(mul_shr(self.q, dt3, 64), 3));
         let p01 = self
             .p01
             .saturating_add(mul_shr(dt, self.p11, 48))

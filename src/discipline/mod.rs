@@ -64,6 +64,7 @@ mod wide;
 pub use config::DisciplineConfig;
 
 use crate::adjust::{ClockAdjustment, LeapPending};
+use crate::div128::div_i128;
 use crate::event::{Event, EventQueue};
 use crate::sample::Sample;
 use crate::time::{Frequency, NtpDuration, NtpTime, PollInterval};
@@ -523,14 +524,17 @@ impl Discipline {
         // (variance e²/12); the floor covers the error of the minimum as an
         // estimate of the base delay, and while few delays are known the
         // base itself may be anywhere down to 0 (±δ/2): min²/(3n²).
-        let base_unknown = min.saturating_mul(min) / n.saturating_mul(n).saturating_mul(3);
+        let base_unknown = div_i128(
+            min.saturating_mul(min),
+            n.saturating_mul(n).saturating_mul(3),
+        );
         R_FLOOR
-            .saturating_add(
+            .saturating_add(div_i128(
                 excess
                     .saturating_mul(excess)
-                    .saturating_add(floor.saturating_mul(floor) / 4)
-                    / 12,
-            )
+                    .saturating_add(floor.saturating_mul(floor) / 4),
+                12,
+            ))
             .saturating_add(base_unknown)
             .saturating_add(dispersion.saturating_mul(dispersion))
     }

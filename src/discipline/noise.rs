@@ -7,6 +7,8 @@
 //! 2^-32 s.
 
 /// Delays remembered.
+use crate::div128::div_i128;
+
 pub(crate) const CAPACITY: usize = 64;
 
 /// Smallest noise scale assumed, 1 µs in 2^-32 s.
@@ -63,7 +65,7 @@ impl Noise {
         }
         let min = i128::from(self.min());
         let sum: i128 = v.iter().map(|&d| i128::from(d) - min).sum();
-        ((sum / n) as i64).max(FLOOR)
+        (div_i128(sum, n) as i64).max(FLOOR)
     }
 }
 

@@ -22,6 +22,7 @@
 
 use super::envelope::CAPACITY;
 use super::wide::mul_shr;
+use crate::div128::div_i128;
 use crate::time::PollInterval;
 
 /// The phase budget per interval is the mean round-trip queueing delay
@@ -65,8 +66,8 @@ pub(crate) fn target(
     while p > lo {
         let secs: i128 = 1 << p;
         // q·T³/12 and p11·T²/3 (2^-96 s²) to ticks² (2^-64 s²): >> 32.
-        let wander = mul_shr(q, secs * secs * secs, 32) / 12;
-        let freq = mul_shr(p11, secs * secs, 32) / 3;
+        let wander = div_i128(mul_shr(q, secs * secs * secs, 32), 12);
+        let freq = div_i128(mul_shr(p11, secs * secs, 32), 3);
         if wander.saturating_add(freq) <= limit {
             break;
         }

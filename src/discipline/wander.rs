@@ -19,6 +19,7 @@
 //! the oldest one to a later time.
 
 use super::wide::mul_shr;
+use crate::div128::div_i128;
 
 /// Snapshots remembered; the check uses the oldest.
 pub(crate) const HISTORY: usize = 8;
@@ -161,7 +162,7 @@ impl History {
         Some(Check {
             value: z.saturating_sub(predicted),
             base: base.max(1),
-            cube: dt3 / 3,
+            cube: div_i128(dt3, 3),
         })
     }
 }

@@ -56,7 +56,7 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> Option<u128> {
         return None;
     }
     if hi == 0 {
-        return Some(lo / d);
+        return crate::div128::checked_div_u128(lo, d);
     }
     // Restoring long division, one quotient bit per step. The remainder stays
     // below `d`; `carry` holds the bit shifted out of it.

@@ -11,6 +11,7 @@
 //! the RMS residual of the survivors is the jitter. Integer arithmetic only (i128); if the
 //! numbers are too large for that, it falls back to the trimmed mean without a slope.
 
+use crate::div128::{checked_div_i128, div_i128};
 use crate::sample::Sample;
 use crate::time::{NtpDuration, NtpTime};
 
@@ -91,10 +92,8 @@ impl Line {
         if self.sxx == 0 {
             return Some(self.y_mean);
         }
-        let dy = t
-            .checked_sub(self.t_mean)?
-            .checked_mul(self.sxy)?
-            .checked_div(self.sxx)?;
+        let dy = t.checked_sub(self.t_mean)?.checked_mul(self.sxy)?;
+        let dy = checked_div_i128(dy, self.sxx)?;
         self.y_mean.checked_add(dy)
     }
 
@@ -191,7 +190,7 @@ impl<const N: usize> OffsetAccumulator<N> {
             st += t;
             sy += y;
         }
-        let (t_mean, y_mean) = (st / n, sy / n);
+        let (t_mean, y_mean) = (div_i128(st, n), div_i128(sy, n));
         let mut sums = Some((0i128, 0i128));
         for &i in idx {
             let (t, y) = self.point(i)?;
@@ -270,13 +269,15 @@ impl<const N: usize> OffsetAccumulator<N> {
         } else {
             line.sxy
                 .checked_mul(1_000_000_000)
-                .and_then(|v| v.checked_div(line.sxx))
+                .and_then(|v| checked_div_i128(v, line.sxx))
                 .unwrap_or(0)
         };
         self.clear();
         Some(Combined {
             offset: NtpDuration::from_bits(i64::try_from(offset).ok()?),
-            jitter: NtpDuration::from_bits(i64::try_from(isqrt(var / k)).unwrap_or(i64::MAX)),
+            jitter: NtpDuration::from_bits(
+                i64::try_from(isqrt(div_i128(var, k))).unwrap_or(i64::MAX),
+            ),
             slope_ppb: i64::try_from(slope_ppb).unwrap_or(0),
             collected,
             kept: kept_idx.len(),

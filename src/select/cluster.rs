@@ -9,6 +9,8 @@
 //! Arithmetic is in 2^-32 s integers; squares are taken in `u128` after
 //! clamping differences to ±2^47 units (±32768 s), so nothing overflows.
 
+use crate::div128::div_u128;
+
 /// One truechimer as clustering and combining see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Member {
@@ -53,7 +55,7 @@ fn selection_jitter(members: &[Member], i: usize) -> u64 {
         let d = u128::from(clamped_diff(other.offset, me.offset));
         sum = sum.saturating_add(d * d);
     }
-    isqrt(sum / (n as u128 - 1))
+    isqrt(div_u128(sum, n as u128 - 1))
 }
 
 /// Prunes `members` down to at least `max(minclock, 1)` entries. Removed

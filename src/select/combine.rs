@@ -10,6 +10,7 @@
 //! ±32768 s, so every intermediate fits a 128-bit integer.
 
 use super::cluster::{Member, clamped_diff, isqrt};
+use crate::div128::{checked_div_u128, div_u128};
 
 /// Combined offset and jitter, both in 2^-32 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub(crate) struct Combined {
 /// Weight of one member, `2^60 / λ`, at least 1.
 fn weight(m: &Member) -> u128 {
     let d = u128::from(m.distance.max(1).unsigned_abs());
-    ((1u128 << 60) / d).max(1)
+    div_u128(1u128 << 60, d).max(1)
 }
 
 /// Combines `members` around the system peer `sys` (which need not be in
@@ -37,7 +38,7 @@ pub(crate) fn combine(members: &[Member], sys: &Member) -> Combined {
     let mut sum_square: u128 = 0;
     for m in members {
         // Normalised weight, Σ ≤ 2^32.
-        let Some(w) = (weight(m) << 32).checked_div(total) else {
+        let Some(w) = checked_div_u128(weight(m) << 32, total) else {
             break;
         };
         let d = clamped_diff(m.offset, sys.offset);

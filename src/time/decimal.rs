@@ -4,6 +4,7 @@
 //! decimal formatting of such counts. Knows nothing about what the unit is
 //! (seconds, ppm): callers give it meaning.
 
+use crate::div128::div_u128;
 use core::fmt;
 
 /// Why a decimal string could not be turned into a fixed-point value.
@@ -79,7 +80,7 @@ pub(crate) fn parse_fixed32(text: &str) -> Result<i128, ParseDecimalError> {
     }
     // frac / 10^n in units of 2^-33 is frac * 2^(33-n) / 5^n; with n <= 33
     // the numerator is below 5^33 * 2^33 < 2^110. `halves` = floor(2 * units).
-    let halves = (frac << (33 - frac_digits)) / 5u128.pow(frac_digits);
+    let halves = div_u128(frac << (33 - frac_digits), 5u128.pow(frac_digits));
     // Round half away from zero (the sign is applied afterwards).
     let units = (halves + 1) >> 1;
     let magnitude = (int << 32) + units;
@@ -93,18 +94,20 @@ pub(crate) fn parse_fixed32(text: &str) -> Result<i128, ParseDecimalError> {
 
 /// Writes `units` (a count of 2^-32) as a decimal with exactly `decimals`
 /// fraction digits (at most 18), rounded to nearest, ties away from zero.
+/// Every caller passes |units| ≤ 2^95 (an `NtpTime`, or an `i64` count):
+/// the integer part fits a `u64` (it saturates beyond), so no 128-bit
+/// formatting code is linked (1.5 KB on Cortex-M).
 pub(crate) fn fmt_fixed32(units: i128, decimals: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let decimals = decimals.min(18);
-    let scale = 10u128.pow(decimals);
+    let scale = 10u64.pow(decimals);
     let magnitude = units.unsigned_abs();
-    let int = magnitude >> 32;
-    let frac = magnitude & 0xffff_ffff;
+    let mut int = u64::try_from(magnitude >> 32).unwrap_or(u64::MAX);
+    let frac = (magnitude & 0xffff_ffff) as u64;
     // frac < 2^32 and scale <= 10^18 < 2^60: the product fits in u128.
-    let mut scaled = (frac * scale + (1u128 << 31)) >> 32;
-    let mut int = int;
+    let mut scaled = ((u128::from(frac) * u128::from(scale) + (1u128 << 31)) >> 32) as u64;
     if scaled >= scale {
         scaled -= scale;
-        int += 1;
+        int = int.saturating_add(1);
     }
     let sign = if units < 0 && (int != 0 || scaled != 0) {
         "-"

@@ -6,6 +6,7 @@ use core::fmt;
 use core::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 use super::decimal::{self, ParseDecimalError};
+use crate::div128::div_i128;
 
 /// 2^32: units of 2^-32 s per second.
 const UNITS_PER_SECOND: i128 = 1 << 32;
@@ -26,9 +27,9 @@ pub(crate) const fn saturate(bits: i128) -> i64 {
 pub(crate) const fn mul_div_round(value: i128, num: i128, den: i128) -> i128 {
     let p = value * num;
     if p >= 0 {
-        (p + den / 2) / den
+        div_i128(p + den / 2, den)
     } else {
-        (p - den / 2) / den
+        div_i128(p - den / 2, den)
     }
 }
 
@@ -166,7 +167,11 @@ impl NtpDuration {
         if divisor == 0 {
             None
         } else {
-            Some(NtpDuration(saturate(self.0 as i128 / divisor as i128)))
+            // Only i64::MIN / -1 overflows: it saturates to MAX.
+            Some(NtpDuration(match self.0.checked_div(divisor) {
+                Some(q) => q,
+                None => i64::MAX,
+            }))
         }
     }
 
@@ -178,8 +183,9 @@ impl NtpDuration {
         }
         let p = self.0 as i128 * num as i128;
         let d = den as i128;
-        let mut q = p / d;
-        let r = p % d;
+        let mut q = div_i128(p, d);
+        // |q·d| ≤ |p|: no overflow.
+        let r = p - q * d;
         if 2 * r.abs() >= d.abs() {
             q += if (p < 0) != (d < 0) { -1 } else { 1 };
         }

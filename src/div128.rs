@@ -1,0 +1,86 @@
+//! The core's 128-bit integer division, kept out of line.
+//!
+//! A 32-bit core has no 128-bit divide instruction and LLVM has no runtime
+//! call for it on those targets: every `i128`/`u128` `/` or `%` not by a
+//! power of two — even by a constant like 3 — is expanded in place into a
+//! bit-by-bit loop of about 700 bytes of Thumb code. The discipline,
+//! selection, refclock fit and time conversions divide 128-bit values in
+//! some twenty places; routing them all through [`checked_div_u128`] leaves
+//! one copy in a firmware image. On 64-bit hosts it is the same division
+//! plus a call. Results are exactly those of the operators (truncation
+//! toward zero); nothing here panics.
+
+/// `a / b`, or `None` if `b == 0` (as [`u128::checked_div`]).
+#[inline(never)]
+pub(crate) const fn checked_div_u128(a: u128, b: u128) -> Option<u128> {
+    a.checked_div(b)
+}
+
+/// `a / b` truncated toward zero, or `None` if `b == 0` or the quotient
+/// does not fit (`i128::MIN / -1`): the same as [`i128::checked_div`].
+#[inline(never)]
+pub(crate) const fn checked_div_i128(a: i128, b: i128) -> Option<i128> {
+    let Some(q) = checked_div_u128(a.unsigned_abs(), b.unsigned_abs()) else {
+        return None;
+    };
+    if (a < 0) != (b < 0) {
+        // q ≤ 2^127; `q as i128` wraps 2^127 to i128::MIN, whose negation
+        // is itself: the right quotient.
+        Some((q as i128).wrapping_neg())
+    } else if q > i128::MAX as u128 {
+        None
+    } else {
+        Some(q as i128)
+    }
+}
+
+/// `a / b` truncated toward zero, for divisors the caller knows are not 0
+/// (constants, counts ≥ 1). A zero divisor gives 0 and `i128::MIN / -1`
+/// gives `i128::MAX` instead of a panic.
+pub(crate) const fn div_i128(a: i128, b: i128) -> i128 {
+    match checked_div_i128(a, b) {
+        Some(q) => q,
+        None if b == 0 => 0,
+        None => i128::MAX,
+    }
+}
+
+/// `a / b` for a divisor the caller knows is not 0; 0 if it is.
+pub(crate) const fn div_u128(a: u128, b: u128) -> u128 {
+    match checked_div_u128(a, b) {
+        Some(q) => q,
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn edges() {
+        assert_eq!(checked_div_i128(i128::MIN, -1), None);
+        assert_eq!(checked_div_i128(i128::MIN, 1), Some(i128::MIN));
+        assert_eq!(checked_div_i128(i128::MIN, 2), Some(i128::MIN / 2));
+        assert_eq!(checked_div_i128(i128::MAX, -1), Some(-i128::MAX));
+        assert_eq!(checked_div_i128(-7, 2), Some(-3));
+        assert_eq!(checked_div_i128(7, -2), Some(-3));
+        assert_eq!(checked_div_i128(-7, -2), Some(3));
+        assert_eq!(checked_div_i128(5, 0), None);
+        assert_eq!(div_i128(5, 0), 0);
+        assert_eq!(div_i128(i128::MIN, -1), i128::MAX);
+        assert_eq!(div_u128(5, 0), 0);
+        assert_eq!(checked_div_u128(u128::MAX, 3), Some(u128::MAX / 3));
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_operators(a in any::<i128>(), b in any::<i128>(), small in -1000i128..1000) {
+            prop_assert_eq!(checked_div_i128(a, b), a.checked_div(b));
+            prop_assert_eq!(checked_div_i128(a, small), a.checked_div(small));
+            prop_assert_eq!(checked_div_i128(small, b), small.checked_div(b));
+            prop_assert_eq!(checked_div_u128(a as u128, b as u128), (a as u128).checked_div(b as u128));
+        }
+    }
+}
