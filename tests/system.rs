@@ -30,6 +30,10 @@ struct Node {
     /// from `poll_kernel_update` (the core's frequency and slews unused).
     kernel: Option<KernelPll>,
     kernel_updates: Vec<KernelPllUpdate>,
+    /// Each change of the reference time (the daemon writes a loopstats line
+    /// on it): the new reference time, system offset, and the sample time of
+    /// the system peer's filter output at that moment.
+    reference_changes: Vec<(NtpTime, NtpDuration, Option<NtpTime>)>,
 }
 
 /// Linux's PLL (kernel/time/ntp.c, `STA_PLL | STA_NANO`), continuous in
@@ -109,6 +113,19 @@ impl Node {
         while let Some(e) = self.ntp.poll_event() {
             self.events.push(e);
         }
+        let sys = *self.ntp.system_variables();
+        if let Some(reference) = sys.reference_time
+            && self.reference_changes.last().map(|c| c.0) != Some(reference)
+        {
+            let peer_sample = self
+                .ntp
+                .associations()
+                .find(|a| a.id().0 == sys.peer)
+                .and_then(|a| a.update())
+                .map(|u| u.filter.sample_time);
+            self.reference_changes
+                .push((reference, sys.offset, peer_sample));
+        }
     }
 }
 
@@ -121,7 +138,22 @@ struct Packet {
 
 /// Runs the two nodes for `seconds` of simulated time, one-way delay
 /// `delay_ns` in each direction, returning them.
-fn run(mut server: Node, mut client: Node, seconds: f64, delay_ns: f64) -> (Node, Node) {
+fn run(server: Node, client: Node, seconds: f64, delay_ns: f64) -> (Node, Node) {
+    run_with_delays(server, client, seconds, |_| delay_ns)
+}
+
+/// [`run`] with the one-way delay of the n-th datagram sent given by `delay`.
+fn run_with_delays(
+    mut server: Node,
+    mut client: Node,
+    seconds: f64,
+    mut delay: impl FnMut(usize) -> f64,
+) -> (Node, Node) {
+    let mut sent = 0usize;
+    let mut delay_ns = move || {
+        sent += 1;
+        delay(sent)
+    };
     let mut in_flight: Vec<Packet> = Vec::new();
     let mut t = 0.0f64;
     let end = seconds * 1e9;
@@ -132,7 +164,7 @@ fn run(mut server: Node, mut client: Node, seconds: f64, delay_ns: f64) -> (Node
             node.ntp.handle_timeout(now);
             while let Some(tx) = node.ntp.poll_transmit(now, &mut buf) {
                 in_flight.push(Packet {
-                    arrive_ns: t + delay_ns,
+                    arrive_ns: t + delay_ns(),
                     to: tx.to,
                     from: node.addr,
                     bytes: buf[..tx.len].to_vec(),
@@ -157,7 +189,7 @@ fn run(mut server: Node, mut client: Node, seconds: f64, delay_ns: f64) -> (Node
                         node.ntp.stamp_transmit(&tx, &mut out, node.local(t));
                     }
                     in_flight.push(Packet {
-                        arrive_ns: t + delay_ns,
+                        arrive_ns: t + delay_ns(),
                         to: tx.to,
                         from: node.addr,
                         bytes: out[..tx.len].to_vec(),
@@ -206,6 +238,7 @@ fn server_node() -> Node {
         events: Vec::new(),
         kernel: None,
         kernel_updates: Vec::new(),
+        reference_changes: Vec::new(),
     }
 }
 
@@ -226,6 +259,7 @@ fn client_node(offset_ns: f64, config: SystemConfig) -> Node {
         events: Vec::new(),
         kernel: None,
         kernel_updates: Vec::new(),
+        reference_changes: Vec::new(),
     }
 }
 
@@ -317,6 +351,48 @@ fn kernel_pll_gets_each_sample_once_and_disciplines_the_clock() {
         (k.freq + 10e-6).abs() < 2e-6,
         "kernel frequency {} ppm",
         k.freq * 1e6
+    );
+}
+
+#[test]
+fn system_variables_move_only_with_a_new_system_peer_sample() {
+    // Delays that vary from exchange to exchange: the clock filter keeps its
+    // lowest-delay sample for several polls, so many replies bring no new
+    // filter output and only refresh dispersion and reselect.
+    let (_, client) = run_with_delays(
+        server_node(),
+        client_node(2e6, SystemConfig::default()),
+        3600.0,
+        |n| 1e5 + ((n * 7919) % 23) as f64 * 40e3,
+    );
+    let replies = client.ntp.counters().received;
+    let changes = &client.reference_changes;
+    assert!(
+        changes.len() >= 5,
+        "{} reference time changes, {replies} replies: {changes:?}",
+        changes.len()
+    );
+    // As ntpd's clock_update: each change of the reference time (one
+    // loopstats line) comes with a newer filter output of the system peer.
+    let mut last_sample = None;
+    for (reference, _, sample) in changes {
+        let sample =
+            sample.unwrap_or_else(|| panic!("reference time {reference:?} without a sample"));
+        assert!(
+            last_sample.is_none_or(|l| sample > l),
+            "reference time moved to {reference:?} with the sample of {sample:?} used already: {changes:?}"
+        );
+        last_sample = Some(sample);
+    }
+    assert!(
+        (changes.len() as u64) * 3 < replies * 2,
+        "{} changes for {replies} replies: reselections without new data moved the reference time",
+        changes.len()
+    );
+    // The system offset is the new sample's, not a repeat of the last one.
+    assert!(
+        changes.windows(2).all(|w| w[0].1 != w[1].1),
+        "system offset repeated: {changes:?}"
     );
 }
 

@@ -176,23 +176,27 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             .min(STRATUM_UNSYNCHRONIZED);
         self.sys.stratum = stratum;
         self.sys.refid = refid;
-        self.sys.reference_time = Some(now);
-        self.sys.root_delay = update.remote.root_delay + update.filter.delay;
-        self.sys.root_dispersion = update.remote.root_dispersion
-            + peer_dispersion
-            + selection.jitter
-            + selection.offset.abs();
-        self.held_dispersion = self.sys.root_dispersion;
         self.sys.source = source;
-        self.sys.offset = selection.offset;
-        self.sys.system_jitter = selection.jitter;
-        self.offer_kernel_update(
-            selection.offset,
-            selection.jitter,
-            peer_poll,
-            update.filter.sample_time,
-        );
         self.sys.peer = id.0;
+        // The measured values (offset, jitter, root delay and dispersion)
+        // and the reference time move only with a filter output newer than
+        // the last one used: never the same sample twice, also when a
+        // reselection (refreshed dispersion, another system peer) runs
+        // without new data (RFC 5905 clock_update, ntpd's sys_epoch).
+        let epoch = update.filter.sample_time;
+        if self.sys_epoch.is_none_or(|used| epoch > used) {
+            self.sys_epoch = Some(epoch);
+            self.sys.reference_time = Some(now);
+            self.sys.root_delay = update.remote.root_delay + update.filter.delay;
+            self.sys.root_dispersion = update.remote.root_dispersion
+                + peer_dispersion
+                + selection.jitter
+                + selection.offset.abs();
+            self.held_dispersion = self.sys.root_dispersion;
+            self.sys.offset = selection.offset;
+            self.sys.system_jitter = selection.jitter;
+            self.offer_kernel_update(selection.offset, selection.jitter, peer_poll, epoch);
+        }
         self.sys.leap = if self.discipline.state() == DisciplineState::Tracking {
             match update.remote.leap {
                 LeapIndicator::Unsynchronized => LeapIndicator::NoWarning,

@@ -153,6 +153,10 @@ pub struct Ntp<
     /// Root dispersion at the last system-peer update (2^-32 s); free-running,
     /// the advertised value grows from it at PHI.
     held_dispersion: crate::time::NtpDuration,
+    /// Local time of the system peer's sample behind the system variables
+    /// (ntpd's `sys_epoch`): a filter output no newer than this is not
+    /// used again. Cleared by a step (new timescale).
+    sys_epoch: Option<NtpTime>,
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, C>,
     control: Option<(SocketAddr, ControlReply)>,
@@ -189,6 +193,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             discipline,
             sys,
             held_dispersion: crate::time::NtpDuration::ZERO,
+            sys_epoch: None,
             system_peer: None,
             synchronized_once: false,
             server: Server::new(),
@@ -461,6 +466,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             // As ntpd: after a step the system is unsynchronised (refid
             // STEP) until the next update; no system peer until then.
             self.system_peer = None;
+            self.sys_epoch = None;
             self.sys.leap = crate::wire::LeapIndicator::Unsynchronized;
             self.sys.stratum = crate::server::STRATUM_UNSYNCHRONIZED;
             self.sys.refid = crate::wire::KissCode::Step.to_ref_id();

@@ -907,6 +907,10 @@ fn check_reply(
     } else if (phases.lock_by..LOSS_AT).contains(&s) {
         phases.locked += 1;
         let reference = h.reference_timestamp.resolve(near);
+        // The reference time moves only with a new filter output of the
+        // system peer (each sample used once): a poll whose sample the
+        // filter does not pick (a popcorn spike while the frequency settles
+        // after a step) leaves it, so up to three 64 s polls old.
         let ref_age = rx - reference;
         checks.check(
             synced
@@ -915,7 +919,7 @@ fn check_reply(
                 && h.root_delay.to_bits() == 0
                 && h.root_dispersion.to_duration() <= NtpDuration::ONE_SECOND
                 && ref_age >= NtpDuration::ZERO
-                && ref_age <= NtpDuration::from_seconds(130),
+                && ref_age <= NtpDuration::from_seconds(200),
             t,
             format_args!(
                 "locked: LI {:?} stratum {} refid {:#010x} root delay {:#x} dispersion {} s reference {} s old",
