@@ -397,6 +397,37 @@ fn system_variables_move_only_with_a_new_system_peer_sample() {
 }
 
 #[test]
+fn clock_wander_is_the_rms_frequency_change_per_update() {
+    let (_, mut client) = run_with_delays(
+        server_node(),
+        client_node(2e6, SystemConfig::default()),
+        3600.0,
+        |n| 1e5 + ((n * 7919) % 23) as f64 * 40e3,
+    );
+    let sys = *client.ntp.system_variables();
+    // The client took out 10 ppm: its frequency moved from update to
+    // update, and the RMS of those moves is what ntpd calls clk_wander.
+    assert!(
+        sys.clock_wander > sundial::Frequency::ZERO
+            && sys.clock_wander < sundial::Frequency::from_ppm(5),
+        "clk_wander {} ppm",
+        sys.clock_wander
+    );
+    let text = mode6_read(&mut client, 0, "clk_wander");
+    let value: f64 = text
+        .trim()
+        .strip_prefix("clk_wander=")
+        .unwrap_or_else(|| panic!("{text:?}"))
+        .parse()
+        .expect("a number");
+    let ppm = sys.clock_wander.as_ppb() as f64 / 1e3;
+    assert!(
+        value > 0.0 && (value - ppm).abs() < 0.002,
+        "{text:?} vs {ppm} ppm"
+    );
+}
+
+#[test]
 fn client_steps_half_a_second() {
     let (_, client) = run(
         server_node(),
@@ -465,6 +496,30 @@ fn server_replies_mirror_the_request() {
     // Unsynchronised so far: LI = 3.
     assert_eq!(buf[0] >> 6, 3);
     let _ = NtpDuration::ZERO;
+}
+
+/// Reads mode 6 variables `names` (comma separated) of association `assoc`
+/// (0: the system) from `node` as ntpq would, through the core's responder;
+/// the reply's text.
+fn mode6_read(node: &mut Node, assoc: u16, names: &str) -> String {
+    let mut req = vec![0x16, 0x02, 0, 1, 0, 0];
+    req.extend_from_slice(&assoc.to_be_bytes());
+    req.extend_from_slice(&[0, 0]);
+    req.extend_from_slice(&(names.len() as u16).to_be_bytes());
+    req.extend_from_slice(names.as_bytes());
+    while req.len() % 4 != 0 {
+        req.push(0);
+    }
+    let now = node.local(0.0);
+    let from = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40123);
+    let mut out = [0u8; MAX_PACKET_LEN];
+    let tx = node
+        .ntp
+        .handle_packet(now, from, &req, now, &mut out)
+        .expect("a mode 6 reply");
+    let count = usize::from(u16::from_be_bytes([out[10], out[11]]));
+    assert!(tx.len >= 12 + count);
+    String::from_utf8_lossy(&out[12..12 + count]).into_owned()
 }
 
 fn load(name: &str) -> sundial::config::DefaultConfig {

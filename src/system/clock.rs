@@ -195,6 +195,10 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             self.held_dispersion = self.sys.root_dispersion;
             self.sys.offset = selection.offset;
             self.sys.system_jitter = selection.jitter;
+            // One clock update: ntpd's clk_wander follows the frequency
+            // from one to the next.
+            self.stability.update(self.discipline.frequency());
+            self.sys.clock_wander = self.stability.wander();
             self.offer_kernel_update(selection.offset, selection.jitter, peer_poll, epoch);
         }
         self.sys.leap = if self.discipline.state() == DisciplineState::Tracking {

@@ -30,6 +30,7 @@ mod peers;
 mod receive;
 mod refclock_source;
 mod slot;
+mod stability;
 mod transmit;
 
 pub use config::SystemConfig;
@@ -157,6 +158,8 @@ pub struct Ntp<
     /// (ntpd's `sys_epoch`): a filter output no newer than this is not
     /// used again. Cleared by a step (new timescale).
     sys_epoch: Option<NtpTime>,
+    /// RMS frequency change per clock update (`clk_wander`).
+    stability: stability::Stability,
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, C>,
     control: Option<(SocketAddr, ControlReply)>,
@@ -194,6 +197,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             sys,
             held_dispersion: crate::time::NtpDuration::ZERO,
             sys_epoch: None,
+            stability: stability::Stability::default(),
             system_peer: None,
             synchronized_once: false,
             server: Server::new(),
