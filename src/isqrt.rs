@@ -7,7 +7,7 @@
 //! iteration from a power of two above the root; the divisions are checked,
 //! so there is no panic path.
 
-use crate::div128::div_u128;
+use crate::int128::div_u128;
 
 /// ⌊√v⌋ (always fits a `u64`).
 pub(crate) fn isqrt_u128(v: u128) -> u64 {

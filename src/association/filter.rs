@@ -201,7 +201,7 @@ impl ClockFilter {
             sum = sum.saturating_add(u128::from(diff) * u128::from(diff));
         }
         let divisor = u128::try_from(m.saturating_sub(1).max(1)).unwrap_or(1);
-        let root = crate::isqrt::isqrt_u128(crate::div128::div_u128(sum, divisor));
+        let root = crate::isqrt::isqrt_u128(crate::int128::div_u128(sum, divisor));
         let jitter = NtpDuration::from_bits(i64::try_from(root).unwrap_or(i64::MAX));
         let previous_jitter = self.jitter;
         self.jitter = jitter.max(precision);

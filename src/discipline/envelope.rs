@@ -16,6 +16,7 @@
 //! in 2^-32 s as `i64` relative to the discipline's epoch.
 
 use super::wide::mul_shr;
+use crate::int128::Sat128;
 
 /// Exchanges remembered.
 pub(crate) const CAPACITY: usize = 32;
@@ -31,9 +32,7 @@ pub(crate) struct Envelope {
     len: usize,
 }
 
-fn sat64(v: i128) -> i64 {
-    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
+use crate::time::saturate as sat64;
 
 impl Envelope {
     /// An empty ring.
@@ -63,8 +62,8 @@ impl Envelope {
             self.lower.get_mut(self.head),
         ) {
             *tt = sat64(t);
-            *u = sat64(x.saturating_add(half));
-            *v = sat64(half.saturating_sub(x));
+            *u = sat64(x.sat_add(half));
+            *v = sat64(half.sat_sub(x));
         }
         self.len = (self.len + 1).min(CAPACITY);
     }
@@ -73,8 +72,8 @@ impl Envelope {
     pub fn shift(&mut self, delta: i128) {
         for i in 0..CAPACITY {
             if let (Some(u), Some(v)) = (self.upper.get_mut(i), self.lower.get_mut(i)) {
-                *u = sat64(i128::from(*u).saturating_add(delta));
-                *v = sat64(i128::from(*v).saturating_sub(delta));
+                *u = sat64(i128::from(*u).sat_add(delta));
+                *v = sat64(i128::from(*v).sat_sub(delta));
             }
         }
     }
@@ -98,13 +97,13 @@ impl Envelope {
             else {
                 break;
             };
-            let tau = i128::from(t).saturating_sub(now);
+            let tau = i128::from(t).sat_sub(now);
             if k > 0 && tau.saturating_neg() > max_age {
                 break;
             }
             let drift = mul_shr(b, tau, 48);
-            hi = hi.min(i128::from(u).saturating_sub(drift));
-            lo = lo.max(i128::from(v).saturating_add(drift).saturating_neg());
+            hi = hi.min(i128::from(u).sat_sub(drift));
+            lo = lo.max(i128::from(v).sat_add(drift).saturating_neg());
         }
         if hi == i128::MAX {
             return None;

@@ -19,7 +19,8 @@
 
 use super::wander::{Check, History, Snapshot};
 use super::wide::{mul_div, mul_shr};
-use crate::div128::div_i128;
+use crate::int128::Sat128;
+use crate::int128::div_i128;
 
 /// (1e-11)² · 2^96: smallest wander intensity (1e-11 /√s random walk).
 const Q_MIN: i128 = 7_922_816;
@@ -119,7 +120,7 @@ impl Kalman {
         self.x = z;
         self.p00 = r.clamp(1, P00_MAX);
         self.p01 = 0;
-        self.p11 = self.p11.saturating_mul(4).clamp(1, P11_MAX);
+        self.p11 = self.p11.sat_mul(4).clamp(1, P11_MAX);
         self.history.clear();
         // The model just failed (or the timescale jumped) and the long
         // baselines are gone: assume at least a crystal's wander until new
@@ -140,30 +141,30 @@ impl Kalman {
 
     /// Shifts the phase by `delta` ticks (the reference timescale jumped).
     pub fn shift(&mut self, delta: i128) {
-        self.x = self.x.saturating_add(delta);
+        self.x = self.x.sat_add(delta);
         self.history.shift(delta);
     }
 
     /// Moves the state forward to free time `t` (never backward).
     pub fn predict(&mut self, t: i128) {
-        let dt = t.saturating_sub(self.t);
+        let dt = t.sat_sub(self.t);
         if dt <= 0 {
             return;
         }
-        self.x = self.x.saturating_add(mul_shr(self.b, dt, 48));
+        self.x = self.x.sat_add(mul_shr(self.b, dt, 48));
         // dt² and dt³ in 2^-32 s² / 2^-32 s³.
         let dt2 = mul_shr(dt, dt, 32);
         let dt3 = mul_shr(dt2, dt, 32);
         let p00 = self
             .p00
-            .saturating_add(mul_shr(dt, self.p01, 48).saturating_mul(2))
-            .saturating_add(mul_shr(dt2, self.p11, 64))
-            .saturating_add(div_i128(mul_shr(self.q, dt3, 64), 3));
+            .sat_add(mul_shr(dt, self.p01, 48).sat_mul(2))
+            .sat_add(mul_shr(dt2, self.p11, 64))
+            .sat_add(div_i128(mul_shr(self.q, dt3, 64), 3));
         let p01 = self
             .p01
-            .saturating_add(mul_shr(dt, self.p11, 48))
-            .saturating_add(mul_shr(self.q, dt2, 48) / 2);
-        let p11 = self.p11.saturating_add(mul_shr(self.q, dt, 32));
+            .sat_add(mul_shr(dt, self.p11, 48))
+            .sat_add(mul_shr(self.q, dt2, 48) / 2);
+        let p11 = self.p11.sat_add(mul_shr(self.q, dt, 32));
         self.p00 = p00.clamp(1, P00_MAX);
         self.p11 = p11.clamp(1, P11_MAX);
         self.p01 = p01;
@@ -173,8 +174,8 @@ impl Kalman {
     /// The innovation a measurement `z` with variance `r` would have now.
     pub fn innovation(&self, z: i128, r: i128) -> Innovation {
         Innovation {
-            value: z.saturating_sub(self.x),
-            variance: self.p00.saturating_add(r.max(1)),
+            value: z.sat_sub(self.x),
+            variance: self.p00.sat_add(r.max(1)),
         }
     }
 
@@ -185,11 +186,11 @@ impl Kalman {
         let inn = self.innovation(z, r);
         let check = self.history.check(self.t, z, r);
         let s = inn.variance;
-        self.x = self.x.saturating_add(mul_div(self.p00, inn.value, s));
-        self.b = self.b.saturating_add(mul_div(self.p01, inn.value, s));
+        self.x = self.x.sat_add(mul_div(self.p00, inn.value, s));
+        self.b = self.b.sat_add(mul_div(self.p01, inn.value, s));
         let p00 = mul_div(self.p00, r, s);
         let p01 = mul_div(self.p01, r, s);
-        let p11 = self.p11.saturating_sub(mul_div(self.p01, self.p01, s));
+        let p11 = self.p11.sat_sub(mul_div(self.p01, self.p01, s));
         self.p00 = p00.clamp(1, P00_MAX);
         self.p01 = p01;
         self.p11 = p11.clamp(1, P11_MAX);
@@ -206,24 +207,26 @@ impl Kalman {
     /// Folds one long-baseline wander sample into the estimate.
     fn adapt(&mut self, c: Check) {
         // (e² − v) ticks² over Δ³/3 (2^-32 s³): << 64 gives 2^-96/s.
-        let excess = mul_div(c.value, c.value, 1).saturating_sub(c.base);
-        let cap = self.q.max(Q_INIT).saturating_mul(Q_SAMPLE_CAP);
-        let sample = mul_div(excess, 1 << 64, c.cube.max(1)).clamp(-cap, cap);
+        let excess = mul_div(c.value, c.value, 1).sat_sub(c.base);
+        let cap = self.q.max(Q_INIT).sat_mul(Q_SAMPLE_CAP);
+        // max/min, not clamp: cap > 0, but clamp's assert would be a panic
+        // path the compiler cannot see through the out-of-line multiply.
+        let sample = mul_div(excess, 1 << 64, c.cube.max(1)).max(-cap).min(cap);
         // A check whose variance is mostly the old posterior's and the
         // measurement's own (a short or early baseline) says little about
         // the wander: weight by the share a decent crystal's wander would
         // have in it, squared (the sample's variance goes as its inverse).
         let wander = mul_shr(Q_INIT, c.cube, 64).max(1);
-        let share = mul_div(wander, 1 << 16, wander.saturating_add(c.base));
+        let share = mul_div(wander, 1 << 16, wander.sat_add(c.base));
         let since = self
             .q_at
-            .map_or(SNAPSHOT_GAP, |at| self.t.saturating_sub(at))
+            .map_or(SNAPSHOT_GAP, |at| self.t.sat_sub(at))
             .clamp(0, Q_AVERAGE / 2);
         let since = mul_shr(mul_shr(since, share, 16), share, 16);
         self.q_at = Some(self.t);
-        self.q_span = self.q_span.saturating_add(since).min(Q_AVERAGE);
-        self.q_mean = self.q_mean.saturating_add(mul_div(
-            sample.saturating_sub(self.q_mean),
+        self.q_span = self.q_span.sat_add(since).min(Q_AVERAGE);
+        self.q_mean = self.q_mean.sat_add(mul_div(
+            sample.sat_sub(self.q_mean),
             since,
             self.q_span.max(1),
         ));

@@ -64,10 +64,11 @@ mod wide;
 pub use config::DisciplineConfig;
 
 use crate::adjust::{ClockAdjustment, LeapPending};
-use crate::div128::div_i128;
 use crate::event::{Event, EventQueue};
+use crate::int128::Sat128;
+use crate::int128::div_i128;
 use crate::sample::Sample;
-use crate::time::{Frequency, NtpDuration, NtpTime, PollInterval};
+use crate::time::{Frequency, NtpDuration, NtpTime, PollInterval, saturate};
 use crate::wire::LeapIndicator;
 use envelope::Envelope;
 use kalman::Kalman;
@@ -181,11 +182,11 @@ fn slope_of(f: Frequency) -> i128 {
 /// 2^-48 to ppm (2^-32 ppm bits), saturating.
 fn frequency_of(slope: i128) -> Frequency {
     let bits = mul_div(slope, 1_000_000, 1 << 16);
-    Frequency::from_bits(bits.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    Frequency::from_bits(saturate(bits))
 }
 
 fn duration_of(ticks: i128) -> NtpDuration {
-    NtpDuration::from_bits(ticks.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    NtpDuration::from_bits(saturate(ticks))
 }
 
 impl Discipline {
@@ -309,7 +310,7 @@ impl Discipline {
                 if adj.slew_until.is_some()
                     && let Some(end) = self.slew_end.as_mut()
                 {
-                    *end = end.saturating_add(t.saturating_sub(e));
+                    *end = end.sat_add(t.sat_sub(e));
                 }
             }
             Some(e) if e >= t => {}
@@ -398,13 +399,13 @@ impl Discipline {
                 // Local reading of the midnight that passed, then of the jump
                 // (insert: at midnight back by 1 s; delete: at 23:59:59 on by 1 s).
                 let into_day = i128::from(secs.saturating_sub(day.saturating_mul(leap::DAY)))
-                    .saturating_mul(SEC)
-                    .saturating_add(i128::from(now.fraction()));
-                let midnight = t.saturating_sub(into_day);
+                    .sat_mul(SEC)
+                    .sat_add(i128::from(now.fraction()));
+                let midnight = t.sat_sub(into_day);
                 let jump_at = if delta < 0 {
                     midnight
                 } else {
-                    midnight.saturating_sub(SEC)
+                    midnight.sat_sub(SEC)
                 };
                 self.steer.step(jump_at, delta, self.steer.rate());
                 if let Some(k) = self.kalman.as_mut() {
@@ -449,7 +450,7 @@ impl Discipline {
         let delay = i128::from(m.delay.to_bits().max(0));
         let dispersion = i128::from(m.dispersion.to_bits().max(0));
         // The offset now, had nothing but our own corrections changed since.
-        let theta_now = theta.saturating_sub(a_now.saturating_sub(a_s));
+        let theta_now = theta.sat_sub(a_now.sat_sub(a_s));
         let magnitude = theta_now.saturating_abs();
         let leap_changed = self.leap_check(now, t_now);
 
@@ -478,7 +479,7 @@ impl Discipline {
             if magnitude > i128::from(threshold.to_bits()) {
                 let now_ok = self.state == DisciplineState::Unset;
                 let waited = self.spike_since.is_some_and(|since| {
-                    t_now.saturating_sub(since) >= i128::from(self.config.stepout.to_bits())
+                    t_now.sat_sub(since) >= i128::from(self.config.stepout.to_bits())
                 });
                 if !now_ok && !waited {
                     if self.spike_since.is_none() {
@@ -490,8 +491,8 @@ impl Discipline {
                 return Some(self.step(
                     t_now,
                     theta_now,
-                    theta.saturating_add(a_s),
-                    t_s.saturating_sub(a_s),
+                    theta.sat_add(a_s),
+                    t_s.sat_sub(a_s),
                     delay,
                     dispersion,
                 ));
@@ -502,8 +503,8 @@ impl Discipline {
         match self.track(
             t_now,
             a_now,
-            theta.saturating_add(a_s),
-            t_s.saturating_sub(a_s),
+            theta.sat_add(a_s),
+            t_s.sat_sub(a_s),
             delay,
             dispersion,
         ) {
@@ -517,26 +518,21 @@ impl Discipline {
     /// and source error estimate `dispersion` (ticks, a standard deviation).
     fn measurement_variance(&self, delay: i128, dispersion: i128) -> i128 {
         let min = i128::from(self.noise.min());
-        let excess = delay.saturating_sub(min).max(0);
+        let excess = delay.sat_sub(min).max(0);
         let floor = i128::from(self.noise.mean_excess());
         let n = self.noise.count().max(1) as i128;
         // Offset error given the delay excess e is uniform on ±e/2
         // (variance e²/12); the floor covers the error of the minimum as an
         // estimate of the base delay, and while few delays are known the
         // base itself may be anywhere down to 0 (±δ/2): min²/(3n²).
-        let base_unknown = div_i128(
-            min.saturating_mul(min),
-            n.saturating_mul(n).saturating_mul(3),
-        );
+        let base_unknown = div_i128(min.sat_mul(min), n.sat_mul(n).sat_mul(3));
         R_FLOOR
-            .saturating_add(div_i128(
-                excess
-                    .saturating_mul(excess)
-                    .saturating_add(floor.saturating_mul(floor) / 4),
+            .sat_add(div_i128(
+                excess.sat_mul(excess).sat_add(floor.sat_mul(floor) / 4),
                 12,
             ))
-            .saturating_add(base_unknown)
-            .saturating_add(dispersion.saturating_mul(dispersion))
+            .sat_add(base_unknown)
+            .sat_add(dispersion.sat_mul(dispersion))
     }
 
     fn step(
@@ -597,7 +593,7 @@ impl Discipline {
                 k.predict(t_free);
                 let inn = k.innovation(z, r);
                 let limit = isqrt(inn.variance)
-                    .saturating_mul(GATE_SIGMAS)
+                    .sat_mul(GATE_SIGMAS)
                     .max(4 * i128::from(noise));
                 if inn.value.saturating_abs() > limit {
                     self.gated += 1;
@@ -618,17 +614,16 @@ impl Discipline {
         self.envelope.push(t_free, z, delay);
 
         // Phase now from the envelope, over a span the frequency supports.
-        let free_now = t_now.saturating_sub(a_now);
+        let free_now = t_now.sat_sub(a_now);
         let poll = self.poll.poll;
         let count = poll::window_count(poll);
-        let span =
-            (count as i128 * 2 - 1).saturating_mul(i128::from(poll.as_duration().to_bits())) / 2;
+        let span = (count as i128 * 2 - 1).sat_mul(i128::from(poll.as_duration().to_bits())) / 2;
         let sigma_b = isqrt(p11).max(1);
         let trusted = mul_div(i128::from(noise), 1 << 48, sigma_b);
         let phase = self
             .envelope
             .midpoint(free_now, b, count, span.min(trusted))?;
-        let offset = phase.saturating_sub(a_now);
+        let offset = phase.sat_sub(a_now);
         self.last_offset = duration_of(offset);
 
         // Drift correction, then a slew to remove the offset.
@@ -652,16 +647,16 @@ impl Discipline {
         // offset / time would move it 52.6 ms.) The extra `magnitude` keeps
         // f within `max_slew` for positive offsets.
         let time = mul_div(magnitude, 1 << 48, max_slew)
-            .saturating_add(magnitude)
+            .sat_add(magnitude)
             .max(gentle)
             .max(SEC / 1000);
-        let slew = mul_div(offset, 1 << 48, time.saturating_sub(offset).max(1));
-        let until = t_now.saturating_add(time);
+        let slew = mul_div(offset, 1 << 48, time.sat_sub(offset).max(1));
+        let until = t_now.sat_add(time);
         self.slew_end = Some(until);
 
         let target = poll::target(q, p11, noise, self.config.minpoll, self.config.maxpoll);
         self.poll.steer(target);
-        Some(self.emit_rate(t_now, self.base.saturating_add(slew), Some(until)))
+        Some(self.emit_rate(t_now, self.base.sat_add(slew), Some(until)))
     }
 }
 

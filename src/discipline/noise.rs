@@ -7,7 +7,7 @@
 //! 2^-32 s.
 
 /// Delays remembered.
-use crate::div128::div_i128;
+use crate::int128::div_i128;
 
 pub(crate) const CAPACITY: usize = 64;
 

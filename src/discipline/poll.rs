@@ -22,7 +22,7 @@
 
 use super::envelope::CAPACITY;
 use super::wide::mul_shr;
-use crate::div128::div_i128;
+use crate::int128::div_i128;
 use crate::time::PollInterval;
 
 /// The phase budget per interval is the mean round-trip queueing delay

@@ -19,14 +19,13 @@
 //! the oldest one to a later time.
 
 use super::wide::mul_shr;
-use crate::div128::div_i128;
+use crate::int128::Sat128;
+use crate::int128::div_i128;
 
 /// Snapshots remembered; the check uses the oldest.
 pub(crate) const HISTORY: usize = 8;
 
-fn sat64(v: i128) -> i64 {
-    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
+use crate::time::saturate as sat64;
 
 /// The posterior of the filter at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,7 +111,7 @@ impl History {
     /// The reference timescale jumped by `delta` ticks.
     pub fn shift(&mut self, delta: i128) {
         for s in self.snaps.iter_mut() {
-            s.x = sat64(i128::from(s.x).saturating_add(delta));
+            s.x = sat64(i128::from(s.x).sat_add(delta));
         }
     }
 
@@ -126,7 +125,7 @@ impl History {
         }
         if self.len > 0 {
             let newest = self.snaps.get(self.head).map_or(i64::MIN, |n| n.t);
-            if i128::from(s.t).saturating_sub(i128::from(newest)) < gap {
+            if i128::from(s.t).sat_sub(i128::from(newest)) < gap {
                 return;
             }
         }
@@ -148,19 +147,19 @@ impl History {
         let oldest = self
             .snaps
             .get((self.head + HISTORY + 1 - self.len) % HISTORY)?;
-        let dt = t.saturating_sub(i128::from(oldest.t));
+        let dt = t.sat_sub(i128::from(oldest.t));
         if dt <= 0 {
             return None;
         }
-        let predicted = i128::from(oldest.x).saturating_add(mul_shr(i128::from(oldest.b), dt, 48));
+        let predicted = i128::from(oldest.x).sat_add(mul_shr(i128::from(oldest.b), dt, 48));
         let dt2 = mul_shr(dt, dt, 32);
         let dt3 = mul_shr(dt2, dt, 32);
         let base = i128::from(oldest.p00)
-            .saturating_add(mul_shr(dt, i128::from(oldest.p01), 48).saturating_mul(2))
-            .saturating_add(mul_shr(dt2, i128::from(oldest.p11), 64))
-            .saturating_add(r.max(1));
+            .sat_add(mul_shr(dt, i128::from(oldest.p01), 48).sat_mul(2))
+            .sat_add(mul_shr(dt2, i128::from(oldest.p11), 64))
+            .sat_add(r.max(1));
         Some(Check {
-            value: z.saturating_sub(predicted),
+            value: z.sat_sub(predicted),
             base: base.max(1),
             cube: div_i128(dt3, 3),
         })

@@ -14,7 +14,33 @@ pub(crate) fn mul_div(a: i128, b: i128, c: i128) -> i128 {
     if hi == 0 && lo == 0 {
         return 0;
     }
-    let q = div_wide(hi, lo, c.unsigned_abs()).unwrap_or(u128::MAX);
+    signed(
+        div_wide(hi, lo, c.unsigned_abs()).unwrap_or(u128::MAX),
+        negative,
+    )
+}
+
+/// `a * b >> shift` (`shift` < 127), truncated toward zero, saturating:
+/// exactly `mul_div(a, b, 1 << shift)`, with a shift for the division.
+/// Out of line: it is called from some thirty places.
+#[inline(never)]
+pub(crate) fn mul_shr(a: i128, b: i128, shift: u32) -> i128 {
+    let s = shift.min(126);
+    let negative = (a < 0) ^ (b < 0);
+    let (hi, lo) = mul_wide(a.unsigned_abs(), b.unsigned_abs());
+    // The quotient fits 128 bits iff hi < 2^s (as div_wide's hi < d).
+    let q = if hi >> s != 0 {
+        u128::MAX
+    } else if s == 0 {
+        lo
+    } else {
+        (hi << (128 - s)) | (lo >> s)
+    };
+    signed(q, negative)
+}
+
+/// The magnitude `q` with its sign, saturated to the `i128` range.
+fn signed(q: u128, negative: bool) -> i128 {
     if negative {
         if q > i128::MAX as u128 {
             i128::MIN
@@ -28,12 +54,9 @@ pub(crate) fn mul_div(a: i128, b: i128, c: i128) -> i128 {
     }
 }
 
-/// `a * b >> shift` (`shift` < 127), truncated toward zero, saturating.
-pub(crate) fn mul_shr(a: i128, b: i128, shift: u32) -> i128 {
-    mul_div(a, b, 1i128 << shift.min(126))
-}
-
-/// Full 256-bit product of two `u128`, as (high, low) halves.
+/// Full 256-bit product of two `u128`, as (high, low) halves. Out of line:
+/// `mul_div` and `mul_shr` share it.
+#[inline(never)]
 fn mul_wide(a: u128, b: u128) -> (u128, u128) {
     const MASK: u128 = u64::MAX as u128;
     let (a1, a0) = (a >> 64, a & MASK);
@@ -56,7 +79,7 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> Option<u128> {
         return None;
     }
     if hi == 0 {
-        return crate::div128::checked_div_u128(lo, d);
+        return crate::int128::checked_div_u128(lo, d);
     }
     // Restoring long division, one quotient bit per step. The remainder stays
     // below `d`; `carry` holds the bit shifted out of it.
@@ -103,6 +126,21 @@ mod tests {
         assert_eq!(mul_div(a, b, b), a);
         assert_eq!(mul_div(a, -b, a), -b);
         assert_eq!(mul_shr(1i128 << 120, 1i128 << 100, 100), 1i128 << 120);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shift_is_the_division_by_a_power_of_two(
+            a in proptest::prelude::any::<i128>(),
+            b in proptest::prelude::any::<i128>(),
+            small in -(1i128 << 70)..(1i128 << 70),
+            shift in 0u32..140,
+        ) {
+            let div = |a, b| mul_div(a, b, 1i128 << shift.min(126));
+            proptest::prop_assert_eq!(mul_shr(a, b, shift), div(a, b));
+            proptest::prop_assert_eq!(mul_shr(small, b, shift), div(small, b));
+            proptest::prop_assert_eq!(mul_shr(small, small, shift), div(small, small));
+        }
     }
 
     #[test]

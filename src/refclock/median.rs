@@ -11,7 +11,7 @@
 //! the RMS residual of the survivors is the jitter. Integer arithmetic only (i128); if the
 //! numbers are too large for that, it falls back to the trimmed mean without a slope.
 
-use crate::div128::{checked_div_i128, div_i128};
+use crate::int128::{Sat128, checked_div_i128, checked_mul_i128, div_i128};
 use crate::sample::Sample;
 use crate::time::{NtpDuration, NtpTime};
 
@@ -92,7 +92,7 @@ impl Line {
         if self.sxx == 0 {
             return Some(self.y_mean);
         }
-        let dy = t.checked_sub(self.t_mean)?.checked_mul(self.sxy)?;
+        let dy = checked_mul_i128(t.checked_sub(self.t_mean)?, self.sxy)?;
         let dy = checked_div_i128(dy, self.sxx)?;
         self.y_mean.checked_add(dy)
     }
@@ -197,8 +197,8 @@ impl<const N: usize> OffsetAccumulator<N> {
             let (dt, dy) = (t - t_mean, y - y_mean);
             sums = sums.and_then(|(sxx, sxy)| {
                 Some((
-                    sxx.checked_add(dt.checked_mul(dt)?)?,
-                    sxy.checked_add(dt.checked_mul(dy)?)?,
+                    sxx.checked_add(checked_mul_i128(dt, dt)?)?,
+                    sxy.checked_add(checked_mul_i128(dt, dy)?)?,
                 ))
             });
         }
@@ -262,13 +262,12 @@ impl<const N: usize> OffsetAccumulator<N> {
         let mut var = 0i128;
         for &i in kept_idx {
             let r = i128::from(self.residual(&line, i)?);
-            var = var.saturating_add(r.saturating_mul(r));
+            var = var.sat_add(r.sat_mul(r));
         }
         let slope_ppb = if line.sxx == 0 {
             0
         } else {
-            line.sxy
-                .checked_mul(1_000_000_000)
+            checked_mul_i128(line.sxy, 1_000_000_000)
                 .and_then(|v| checked_div_i128(v, line.sxx))
                 .unwrap_or(0)
         };

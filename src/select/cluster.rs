@@ -9,7 +9,7 @@
 //! Arithmetic is in 2^-32 s integers; squares are taken in `u128` after
 //! clamping differences to ±2^47 units (±32768 s), so nothing overflows.
 
-use crate::div128::div_u128;
+use crate::int128::div_u128;
 
 /// One truechimer as clustering and combining see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! ±32768 s, so every intermediate fits a 128-bit integer.
 
 use super::cluster::{Member, clamped_diff, isqrt};
-use crate::div128::{checked_div_u128, div_u128};
+use crate::int128::{Sat128, checked_div_u128, div_u128};
 
 /// Combined offset and jitter, both in 2^-32 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub(crate) fn combine(members: &[Member], sys: &Member) -> Combined {
         } else {
             -i128::from(d)
         };
-        sum_offset = sum_offset.saturating_add(signed.saturating_mul(w as i128));
+        sum_offset = sum_offset.sat_add(signed.sat_mul(w as i128));
         sum_square = sum_square.saturating_add(w.saturating_mul(u128::from(d) * u128::from(d)));
     }
     // Round the mean offset to nearest (2^-32 s).

@@ -4,7 +4,7 @@
 //! decimal formatting of such counts. Knows nothing about what the unit is
 //! (seconds, ppm): callers give it meaning.
 
-use crate::div128::div_u128;
+use crate::int128::div_u128;
 use core::fmt;
 
 /// Why a decimal string could not be turned into a fixed-point value.

@@ -6,12 +6,16 @@ use core::fmt;
 use core::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 use super::decimal::{self, ParseDecimalError};
-use crate::div128::div_i128;
+use crate::int128::div_i128;
 
 /// 2^32: units of 2^-32 s per second.
 const UNITS_PER_SECOND: i128 = 1 << 32;
 
 /// Clamps an `i128` count of 2^-32 s into the `i64` range.
+///
+/// Out of line on 32-bit targets: the 128-bit compares and selects are
+/// ~60 bytes of Thumb code, and the core clamps in some 40 places.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
 pub(crate) const fn saturate(bits: i128) -> i64 {
     if bits > i64::MAX as i128 {
         i64::MAX

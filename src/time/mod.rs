@@ -19,6 +19,7 @@ mod timestamp;
 
 pub use decimal::ParseDecimalError;
 pub use duration::NtpDuration;
+pub(crate) use duration::saturate;
 pub use frequency::Frequency;
 pub use poll::PollInterval;
 pub use short::NtpShort;

@@ -201,16 +201,21 @@ impl NtpTime {
     }
 
     /// `self + d`, saturating.
+    // Out of line on 32-bit targets (here and below): each is ~100 bytes of
+    // 128-bit Thumb code, used in dozens of places.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn saturating_add(self, d: NtpDuration) -> NtpTime {
         NtpTime::from_units(self.to_units() + d.to_bits() as i128)
     }
 
     /// `self - d`, saturating.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn saturating_sub(self, d: NtpDuration) -> NtpTime {
         NtpTime::from_units(self.to_units() - d.to_bits() as i128)
     }
 
     /// `self - earlier` as a duration, saturating at ±68 years.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn duration_since(self, earlier: NtpTime) -> NtpDuration {
         NtpDuration::from_bits(saturate(self.to_units() - earlier.to_units()))
     }

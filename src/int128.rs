@@ -1,14 +1,50 @@
-//! The core's 128-bit integer division, kept out of line.
+//! The core's 128-bit integer operations that are kept out of line.
 //!
-//! A 32-bit core has no 128-bit divide instruction and LLVM has no runtime
-//! call for it on those targets: every `i128`/`u128` `/` or `%` not by a
-//! power of two — even by a constant like 3 — is expanded in place into a
-//! bit-by-bit loop of about 700 bytes of Thumb code. The discipline,
-//! selection, refclock fit and time conversions divide 128-bit values in
-//! some twenty places; routing them all through [`checked_div_u128`] leaves
-//! one copy in a firmware image. On 64-bit hosts it is the same division
-//! plus a call. Results are exactly those of the operators (truncation
-//! toward zero); nothing here panics.
+//! A 32-bit core does 128-bit arithmetic in many instructions, and LLVM
+//! has no runtime call for 128-bit division on those targets: every
+//! `i128`/`u128` `/` or `%` not by a power of two — even by a constant like
+//! 3 — is expanded in place into a bit-by-bit loop of about 700 bytes of
+//! Thumb code, a checked multiply into ~400 bytes, a saturating add into
+//! ~40. The discipline, selection, refclock fit and time conversions use
+//! them in dozens of places; routing them through the functions here leaves
+//! one copy in a firmware image. On 64-bit hosts the division is the same
+//! plus a call and the rest stays inline. Results are exactly those of the
+//! `core` operations they wrap (proptests below); nothing here panics.
+
+/// Saturating `i128` arithmetic: `core`'s `saturating_*`, out of line on
+/// 32-bit targets.
+pub(crate) trait Sat128 {
+    /// `self + o`, saturating.
+    fn sat_add(self, o: Self) -> Self;
+    /// `self - o`, saturating.
+    fn sat_sub(self, o: Self) -> Self;
+    /// `self * o`, saturating.
+    fn sat_mul(self, o: Self) -> Self;
+}
+
+impl Sat128 for i128 {
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn sat_add(self, o: i128) -> i128 {
+        self.saturating_add(o)
+    }
+
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn sat_sub(self, o: i128) -> i128 {
+        self.saturating_sub(o)
+    }
+
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn sat_mul(self, o: i128) -> i128 {
+        self.saturating_mul(o)
+    }
+}
+
+/// `a * b`, or `None` on overflow (as [`i128::checked_mul`]); out of line
+/// on 32-bit targets.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+pub(crate) const fn checked_mul_i128(a: i128, b: i128) -> Option<i128> {
+    a.checked_mul(b)
+}
 
 /// `a / b`, or `None` if `b == 0` (as [`u128::checked_div`]).
 #[inline(never)]
@@ -81,6 +117,12 @@ mod tests {
             prop_assert_eq!(checked_div_i128(a, small), a.checked_div(small));
             prop_assert_eq!(checked_div_i128(small, b), small.checked_div(b));
             prop_assert_eq!(checked_div_u128(a as u128, b as u128), (a as u128).checked_div(b as u128));
+            prop_assert_eq!(checked_mul_i128(a, small), a.checked_mul(small));
+            prop_assert_eq!(checked_mul_i128(a >> 64, b >> 63), (a >> 64).checked_mul(b >> 63));
+            prop_assert_eq!(a.sat_add(b), a.saturating_add(b));
+            prop_assert_eq!(a.sat_sub(b), a.saturating_sub(b));
+            prop_assert_eq!(a.sat_mul(b), a.saturating_mul(b));
+            prop_assert_eq!((a >> 64).sat_mul(b >> 63), (a >> 64).saturating_mul(b >> 63));
         }
     }
 }
