@@ -1,4 +1,4 @@
-//! A thin NTP daemon around the sans-IO core: one thread, one `poll(2)` wait with the core's
+//! A thin NTP daemon around the sans-IO core: one thread, one `ppoll(2)` wait with the core's
 //! timeout, UDP over IPv4 and IPv6 with kernel receive timestamps, the real clock through
 //! `clock_adjtime` or a virtual clock that never touches the system clock.
 //!
@@ -13,7 +13,8 @@
 //! `--virtual-clock [--virtual-offset S] [--virtual-freq PPM]`, `--server ADDR:PORT` and
 //! `--peer ADDR:PORT` (extra associations with a port, iburst), `--key ID` for those,
 //! `--minpoll N`/`--maxpoll N` for those, `--status-interval S` (print a status line),
-//! `--duration S` (exit after S seconds), `-v` (debug logging).
+//! `--duration S` (exit after S seconds), `--coalesce-us N` (server receive coalescing under
+//! load, longest wait in µs; default 200, 0 = off; see `host::coalesce`), `-v` (debug logging).
 
 mod host;
 
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use host::args::{Args, die};
 use host::clock::{HostClock, RealClock, VirtualClock, system_now};
+use host::coalesce::Coalescer;
 use host::net::{Batch, NtpSocket, RxStamp};
 use host::setup::{Core, Overrides};
 use host::stats::{StatsFile, loopstats_line, peerstats_line};
@@ -32,7 +34,7 @@ use sundial::time::{Frequency, NtpDuration, NtpTime};
 
 const USAGE: &str = "usage: ntpd [-c FILE] [--check-config FILE] [-g] [-x] [-q] [--port N] [--listen ADDR]... \
 [--virtual-clock [--virtual-offset S] [--virtual-freq PPM]] [--server ADDR:PORT]... [--peer ADDR:PORT]... \
-[--key ID] [--minpoll N] [--maxpoll N] [--status-interval S] [--duration S] [-v]";
+[--key ID] [--minpoll N] [--maxpoll N] [--status-interval S] [--duration S] [--coalesce-us N] [-v]";
 
 /// Largest datagram the daemon handles (header, extensions, MAC; mode 6 fragments).
 const BUF: usize = 1280;
@@ -45,6 +47,10 @@ const RCVBUF: usize = 4 << 20;
 const LOG_EVERY: Duration = Duration::from_millis(100);
 /// Drift file write interval.
 const DRIFT_EVERY: Duration = Duration::from_secs(3600);
+/// Default longest wait letting client requests gather under load (`--coalesce-us`), µs.
+const COALESCE_US: u64 = 200;
+/// Upper bound for `--coalesce-us`, µs.
+const COALESCE_MAX_US: u64 = 1000;
 
 struct Opts {
     config: Option<PathBuf>,
@@ -58,6 +64,7 @@ struct Opts {
     virtual_freq: Frequency,
     status_interval: Option<f64>,
     duration: Option<f64>,
+    coalesce: Duration,
     verbose: bool,
 }
 
@@ -74,6 +81,7 @@ fn parse_args() -> Opts {
         virtual_freq: Frequency::ZERO,
         status_interval: None,
         duration: None,
+        coalesce: Duration::from_micros(COALESCE_US),
         verbose: false,
     };
     let mut a = Args::from_env();
@@ -110,6 +118,13 @@ fn parse_args() -> Opts {
             "--maxpoll" => o.overrides.maxpoll = Some(a.value(&arg)),
             "--status-interval" => o.status_interval = Some(a.value(&arg)),
             "--duration" => o.duration = Some(a.value(&arg)),
+            "--coalesce-us" => {
+                let us: u64 = a.value(&arg);
+                if us > COALESCE_MAX_US {
+                    die(&format!("--coalesce-us {us}: at most {COALESCE_MAX_US}"));
+                }
+                o.coalesce = Duration::from_micros(us);
+            }
             "-v" => o.verbose = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -225,18 +240,21 @@ impl<C: HostClock> Daemon<C> {
     }
 
     /// Receives everything waiting on socket `i` and answers what needs an answer, in batches:
-    /// one `recvmmsg`, the core on each datagram, one `sendmmsg` for the replies.
-    fn receive(&mut self, i: usize, rx: &mut Batch, tx: &mut Batch) {
+    /// one `recvmmsg`, the core on each datagram, one `sendmmsg` for the replies. Returns the
+    /// number of datagrams received.
+    fn receive(&mut self, i: usize, rx: &mut Batch, tx: &mut Batch) -> usize {
+        let mut total = 0;
         loop {
             let n = match self.socks[i].recv_batch(rx) {
                 Ok(n) => n,
                 Err(e) => {
                     log::warn!("receive: {e}");
-                    return;
+                    return total;
                 }
             };
+            total += n;
             if n == 0 {
-                return;
+                return total;
             }
             // One reading of our clock per batch for the core's `now` (rate limits, timers);
             // each datagram keeps its own kernel receive timestamp.
@@ -287,7 +305,7 @@ impl<C: HostClock> Daemon<C> {
                 }
             }
             if n < rx.capacity() {
-                return;
+                return total;
             }
         }
     }
@@ -398,6 +416,17 @@ impl<C: HostClock> Daemon<C> {
         let mut last_log = Instant::now();
         let mut last_drift = Instant::now();
         let mut last_status = Instant::now();
+        // Coalescing only where every receive time is the kernel's: with a clock read after
+        // the receive call the gathering wait would be measurement error.
+        let coalesce = if self.socks.iter().all(|s| s.kernel_timestamps()) {
+            o.coalesce
+        } else {
+            if !o.coalesce.is_zero() {
+                log::info!("no kernel receive timestamps: receive coalescing off");
+            }
+            Duration::ZERO
+        };
+        let mut gather = Coalescer::new(coalesce, Instant::now());
         loop {
             if let Some(sig) = host::signal::stop_requested() {
                 log::info!("signal {sig}: exiting");
@@ -444,7 +473,22 @@ impl<C: HostClock> Daemon<C> {
             // Wake at least once a second for signals, status lines and the duration limit.
             let wait = Duration::from_nanos(until.as_nanos().clamp(0, 1_000_000_000) as u64);
             let wait = self.refclocks.cap_wait(wait);
-            let ready = match self.refclocks.wait_readable(&self.fds, Some(wait)) {
+            // Under load, sleep a short while deaf to the sockets (serial ports still wake us:
+            // their bytes are stamped after the read), then take what gathered.
+            let pause = gather.wait().min(wait);
+            let ready = if pause.is_zero() {
+                self.refclocks.wait_readable(&self.fds, Some(wait))
+            } else {
+                // Then which sockets have something: one socket is simply read (an empty
+                // `recvmmsg` costs what a poll would), several are polled without waiting.
+                self.refclocks
+                    .wait_readable(&[], Some(pause))
+                    .and_then(|_| match self.fds.len() {
+                        1 => Ok(vec![true]),
+                        _ => host::net::wait_readable(&self.fds, Some(Duration::ZERO)),
+                    })
+            };
+            let ready = match ready {
                 Ok(r) => r,
                 Err(e) => {
                     log::error!("poll: {e}");
@@ -452,11 +496,13 @@ impl<C: HostClock> Daemon<C> {
                 }
             };
             self.refclocks.service(&mut self.ntp, &self.clock);
+            let mut received = 0;
             for (i, r) in ready.iter().enumerate() {
                 if *r {
-                    self.receive(i, &mut rx, &mut tx);
+                    received += self.receive(i, &mut rx, &mut tx);
                 }
             }
+            gather.record(received, Instant::now());
             let now = self.clock.now();
             if now >= self.ntp.poll_timeout() {
                 self.ntp.handle_timeout(now);

@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod clock;
+pub mod coalesce;
 pub mod date;
 pub mod drift;
 pub mod logger;

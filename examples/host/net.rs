@@ -1,5 +1,5 @@
 //! UDP for the examples: IPv4/IPv6 sockets with kernel receive timestamps (`SO_TIMESTAMPNS`),
-//! single and batched (`recvmmsg`/`sendmmsg`) receive and send, and a `poll(2)` wait.
+//! single and batched (`recvmmsg`/`sendmmsg`) receive and send, and a `ppoll(2)` wait.
 //!
 //! Receive times are system-clock (CLOCK_REALTIME) instants as [`NtpTime`]; when the kernel
 //! attaches no timestamp the system clock is read right after the receive call instead, and
@@ -481,6 +481,38 @@ impl Batch {
     }
 }
 
+/// `ppoll(2)` on `pfds` for at most `timeout` (`None`: forever), with the timeout to the
+/// nanosecond (plain `poll(2)` rounds to whole milliseconds, too coarse for the server's short
+/// receive coalescing waits). Returns the number of ready entries; 0 on timeout or when a
+/// signal interrupted the wait.
+pub fn poll_fds(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
+    let ts = timeout.map(|d| libc::timespec {
+        tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    });
+    let tsp = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: pfds is a live array of pollfd of the given length (none when empty: a pure
+    // wait); tsp is null or points at `ts`, alive for the call; no signal mask change.
+    let rc = unsafe {
+        libc::ppoll(
+            pfds.as_mut_ptr(),
+            pfds.len() as libc::nfds_t,
+            tsp,
+            std::ptr::null(),
+        )
+    };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    Ok(rc as usize)
+}
+
 /// Waits until one of `fds` is readable or `timeout` passes (`None`: forever). Returns which are
 /// readable; all false on timeout or when a signal interrupted the wait.
 pub fn wait_readable(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<Vec<bool>> {
@@ -492,20 +524,7 @@ pub fn wait_readable(fds: &[RawFd], timeout: Option<Duration>) -> io::Result<Vec
             revents: 0,
         })
         .collect();
-    let ms = match timeout {
-        None => -1,
-        // Round up so a wake-up is never early by a fraction of a millisecond.
-        Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int,
-    };
-    // SAFETY: pfds is a live array of pollfd of the given length.
-    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-    if rc < 0 {
-        let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(vec![false; fds.len()]);
-        }
-        return Err(e);
-    }
+    poll_fds(&mut pfds, timeout)?;
     Ok(pfds
         .iter()
         .map(|p| p.revents & (libc::POLLIN | libc::POLLERR) != 0)

@@ -265,22 +265,12 @@ impl Refclocks {
                 revents: 0,
             })
             .collect();
-        let ms = timeout.map_or(-1, |d| {
-            d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
-        });
-        // SAFETY: pfds is a live array of pollfd of the given length.
-        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-        let mut ready: Vec<bool> = if rc < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-            vec![false; pfds.len()]
-        } else {
-            pfds.iter()
-                .map(|p| p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0)
-                .collect()
-        };
+        // An interrupted wait leaves every revents at zero: nothing ready.
+        super::net::poll_fds(&mut pfds, timeout)?;
+        let mut ready: Vec<bool> = pfds
+            .iter()
+            .map(|p| p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0)
+            .collect();
         self.ready = ready.split_off(socket_fds.len());
         Ok(ready)
     }
