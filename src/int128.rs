@@ -35,7 +35,12 @@ impl Sat128 for i128 {
 
     #[cfg_attr(target_pointer_width = "32", inline(never))]
     fn sat_mul(self, o: i128) -> i128 {
-        self.saturating_mul(o)
+        // One 128-bit multiply in the image: the checked one.
+        match checked_mul_i128(self, o) {
+            Some(p) => p,
+            None if (self < 0) != (o < 0) => i128::MIN,
+            None => i128::MAX,
+        }
     }
 }
 
@@ -49,7 +54,46 @@ pub(crate) const fn checked_mul_i128(a: i128, b: i128) -> Option<i128> {
 /// `a / b`, or `None` if `b == 0` (as [`u128::checked_div`]).
 #[inline(never)]
 pub(crate) const fn checked_div_u128(a: u128, b: u128) -> Option<u128> {
-    a.checked_div(b)
+    #[cfg(target_pointer_width = "32")]
+    return shift_subtract(a, b);
+    #[cfg(not(target_pointer_width = "32"))]
+    return a.checked_div(b);
+}
+
+/// `a / b` (`None` if `b == 0`) by shift and subtract: what 32-bit targets
+/// use, a fifth of the size of LLVM's expansion (which is the same kind of
+/// loop). Quotients of 64-bit values use the 64-bit division.
+#[cfg_attr(not(target_pointer_width = "32"), allow(dead_code))]
+const fn shift_subtract(a: u128, b: u128) -> Option<u128> {
+    if b == 0 {
+        return None;
+    }
+    if a < b {
+        return Some(0);
+    }
+    if a <= u64::MAX as u128 {
+        // 0 < b ≤ a < 2^64 (checked: `/` would be a panic path).
+        return match (a as u64).checked_div(b as u64) {
+            Some(q) => Some(q as u128),
+            None => None,
+        };
+    }
+    // a ≥ b > 0: align b's top bit with a's, then one quotient bit per step.
+    let shift = b.leading_zeros() - a.leading_zeros();
+    let mut d = b << shift;
+    let mut r = a;
+    let mut q: u128 = 0;
+    let mut i = 0;
+    while i <= shift {
+        q <<= 1;
+        if r >= d {
+            r -= d;
+            q |= 1;
+        }
+        d >>= 1;
+        i += 1;
+    }
+    Some(q)
 }
 
 /// `a / b` truncated toward zero, or `None` if `b == 0` or the quotient
@@ -108,6 +152,15 @@ mod tests {
         assert_eq!(div_i128(i128::MIN, -1), i128::MAX);
         assert_eq!(div_u128(5, 0), 0);
         assert_eq!(checked_div_u128(u128::MAX, 3), Some(u128::MAX / 3));
+        for (a, b) in [
+            (u128::MAX, 1),
+            (u128::MAX, u128::MAX),
+            (1 << 127, 1 << 63),
+            (1 << 64, 3),
+        ] {
+            assert_eq!(shift_subtract(a, b), Some(a / b));
+        }
+        assert_eq!(shift_subtract(1, 0), None);
     }
 
     proptest! {
@@ -117,6 +170,12 @@ mod tests {
             prop_assert_eq!(checked_div_i128(a, small), a.checked_div(small));
             prop_assert_eq!(checked_div_i128(small, b), small.checked_div(b));
             prop_assert_eq!(checked_div_u128(a as u128, b as u128), (a as u128).checked_div(b as u128));
+            let (ua, ub, us) = (a as u128, b as u128, small.unsigned_abs());
+            prop_assert_eq!(shift_subtract(ua, ub), ua.checked_div(ub));
+            prop_assert_eq!(shift_subtract(ua, us), ua.checked_div(us));
+            prop_assert_eq!(shift_subtract(ua >> 40, ub >> 90), (ua >> 40).checked_div(ub >> 90));
+            prop_assert_eq!(shift_subtract(ua >> 64, ub >> 100), (ua >> 64).checked_div(ub >> 100));
+            prop_assert_eq!(shift_subtract(us, ub >> 120), us.checked_div(ub >> 120));
             prop_assert_eq!(checked_mul_i128(a, small), a.checked_mul(small));
             prop_assert_eq!(checked_mul_i128(a >> 64, b >> 63), (a >> 64).checked_mul(b >> 63));
             prop_assert_eq!(a.sat_add(b), a.saturating_add(b));
