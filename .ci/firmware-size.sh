@@ -2,9 +2,11 @@
 # Footprint of the firmware (issue 9): panic sites, flash/RAM sizes, stack depth.
 #
 # Builds the size variants in examples/firmware/src/bin (empty baseline, one-shot
-# SNTP query, SNTP-style client, full GPS+PPS stratum-1 server) for thumbv7m (M3),
+# SNTP query, SNTP-style client, GPS+PPS stratum-1 server) for thumbv7m (M3),
 # thumbv7em (M4F) and thumbv6m (M0), release profile (opt-level "s", LTO, panic =
-# "abort"), then:
+# "abort"). The server twice: `server` as a firmware engineer builds it (sundial's
+# default features off: no mode 6 responder, MD5 keys only) and `server-full`
+# (the firmware crate's `full` feature: mode 6, SHA-1 and AES-CMAC too). Then:
 #
 # 1. No panic sites. An ELF passes when it contains none of these symbols:
 #      rust_begin_unwind            the #[panic_handler]: `--gc-sections` drops it
@@ -56,10 +58,12 @@ read -r -a BINS <<<"${FW_BINS:-empty sntp_query client server sundial-firmware}"
 # Targets (bytes). The issue's goals for the server are 64 KiB flash / 16 KiB RAM.
 # RAM is met and enforced. Flash is not met yet (README, "Firmware footprint"): the
 # miss is printed as MISSED and the build fails only above the ceiling (today's size
-# + ~2 %), so nothing grows unnoticed while the core is being cut down.
+# + ~2 %), so nothing grows unnoticed while the core is being cut down. The goal is
+# checked on `server`; `server-full` has a ceiling of its own.
 SERVER_FLASH_GOAL=65536
 SERVER_RAM_GOAL=16384
-SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-105700}
+SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-84700}
+SERVER_FULL_FLASH_MAX=${SERVER_FULL_FLASH_MAX:-105800}
 SERVER_RAM_MAX=${SERVER_RAM_MAX:-16384}
 CLIENT_FLASH_MAX=${CLIENT_FLASH_MAX:-24576}
 # sntpc 0.11 adds 3.6 KB (thumbv7m) / 4.0 KB (thumbv6m) over an empty firmware; ≤ 1.2×.
@@ -109,13 +113,23 @@ panic_sites() {
     done
 }
 
+# The full server is built first and its ELF kept as server-full: the build
+# without the feature then relinks `server` in place.
+SIZED=("${BINS[@]}")
+for b in "${BINS[@]}"; do [ "$b" = server ] && SIZED+=(server-full); done
+
 declare -A FLASH RAM
 for t in "${TARGETS[@]}"; do
+    if [[ " ${SIZED[*]} " == *" server-full "* ]]; then
+        echo "--- building server --features full for $t"
+        cargo build --release --quiet --target "$t" --features full --bin server
+        cp "target/$t/release/server" "target/$t/release/server-full"
+    fi
     echo "--- building ${BINS[*]} for $t"
     args=()
     for b in "${BINS[@]}"; do args+=(--bin "$b"); done
     cargo build --release --quiet --target "$t" "${args[@]}"
-    for b in "${BINS[@]}"; do
+    for b in "${SIZED[@]}"; do
         elf="target/$t/release/$b"
         read -r f r < <(sizes "$elf")
         FLASH[$t/$b]=$f
@@ -137,7 +151,7 @@ echo "Firmware footprint (bytes; flash = vector table + text + rodata + data, RA
 printf '%-26s' "build"
 for t in "${TARGETS[@]}"; do printf '%24s' "$t"; done
 echo
-for b in "${BINS[@]}"; do
+for b in "${SIZED[@]}"; do
     printf '%-26s' "$b"
     for t in "${TARGETS[@]}"; do
         printf '%24s' "${FLASH[$t/$b]} / ${RAM[$t/$b]}"
@@ -176,6 +190,10 @@ if have $m3/server; then
     goal "server flash ($m3)" "${FLASH[$m3/server]}" "$SERVER_FLASH_GOAL" "$SERVER_FLASH_MAX"
     goal "server static RAM ($m3)" "${RAM[$m3/server]}" "$SERVER_RAM_GOAL" "$SERVER_RAM_MAX"
 fi
+if have $m3/server-full; then
+    goal "server-full flash ($m3)" "${FLASH[$m3/server-full]}" "$SERVER_FLASH_GOAL" "$SERVER_FULL_FLASH_MAX"
+    goal "server-full static RAM ($m3)" "${RAM[$m3/server-full]}" "$SERVER_RAM_GOAL" "$SERVER_RAM_MAX"
+fi
 if have $m3/client; then
     check "client flash ($m3)" "${FLASH[$m3/client]}" "$CLIENT_FLASH_MAX"
 fi
@@ -191,18 +209,19 @@ done
 # its static: about 2.6 times its size, once) and running it (painted again after
 # setup, read at the end).
 t=$m3
-if have "$t/server"; then
+for b in server server-full; do
+    have "$t/$b" || continue
     echo
-    echo "--- server scenario in QEMU ($t on lm3s6965evb): stack painted"
+    echo "--- $b scenario in QEMU ($t on lm3s6965evb): stack painted"
     if out=$(timeout 120 qemu-system-arm -cpu cortex-m3 -machine lm3s6965evb -nographic \
         -semihosting-config enable=on,target=native -icount shift=0 \
-        -kernel "target/$t/release/server" 2>&1); then
+        -kernel "target/$t/release/$b" 2>&1); then
         echo "$out"
     else
         echo "$out"
-        fail "server scenario in QEMU"
+        fail "$b scenario in QEMU"
     fi
-fi
+done
 
 if [ "$failed" -ne 0 ]; then
     echo "firmware footprint: FAILED"

@@ -28,6 +28,27 @@ impl Algorithm {
         4 + self.digest_len()
     }
 
+    /// Whether this build implements the algorithm: MD5 always, SHA-1 with the
+    /// `sha1` feature, AES-128-CMAC with the `cmac` feature (both on by
+    /// default). A [`Key`](super::Key) of an algorithm that is not built is
+    /// refused with [`KeyError::NotBuilt`](super::KeyError::NotBuilt).
+    pub const fn is_built(self) -> bool {
+        match self {
+            Algorithm::Md5 => true,
+            Algorithm::Sha1 => cfg!(feature = "sha1"),
+            Algorithm::Aes128Cmac => cfg!(feature = "cmac"),
+        }
+    }
+
+    /// The cargo feature that builds this algorithm (`None` for MD5, always built).
+    pub const fn feature(self) -> Option<&'static str> {
+        match self {
+            Algorithm::Md5 => None,
+            Algorithm::Sha1 => Some("sha1"),
+            Algorithm::Aes128Cmac => Some("cmac"),
+        }
+    }
+
     /// The name ntpsec's keys file and `ntpq` use ("md5", "sha1", "aes-128").
     pub const fn name(self) -> &'static str {
         match self {

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::KeyId;
+use super::{Algorithm, KeyId};
 
 /// Why key material was refused by [`Key::new`](super::Key::new).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +14,9 @@ pub enum KeyError {
     TooLong,
     /// AES-128-CMAC needs exactly 16 key bytes.
     WrongLengthForAes128,
+    /// The algorithm is compiled out of this build (its cargo feature,
+    /// [`Algorithm::feature`], is off): such a key could never make or check a MAC.
+    NotBuilt(Algorithm),
 }
 
 impl fmt::Display for KeyError {
@@ -22,6 +25,13 @@ impl fmt::Display for KeyError {
             KeyError::Empty => "empty key",
             KeyError::TooLong => "key too long",
             KeyError::WrongLengthForAes128 => "AES-128-CMAC key must be 16 bytes",
+            KeyError::NotBuilt(a) => {
+                return write!(
+                    f,
+                    "{a} is not built in (cargo feature `{}` is off)",
+                    a.feature().unwrap_or("?")
+                );
+            }
         })
     }
 }

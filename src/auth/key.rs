@@ -2,9 +2,12 @@
 
 use core::fmt;
 
+#[cfg(feature = "cmac")]
 use aes::Aes128;
+#[cfg(feature = "cmac")]
 use cmac::{Cmac, Mac};
 use md5::{Digest, Md5};
+#[cfg(feature = "sha1")]
 use sha1::Sha1;
 
 use super::{Algorithm, KeyError, KeyId, ct_eq};
@@ -34,9 +37,13 @@ impl Key {
     /// Makes a key from raw secret bytes (already decoded from ASCII or hex by the
     /// keys-file parser).
     ///
-    /// Fails if the material is empty, longer than [`MAX_KEY_LEN`], or not exactly 16
+    /// Fails if the algorithm is not built in ([`Algorithm::is_built`]), the
+    /// material is empty, longer than [`MAX_KEY_LEN`], or not exactly 16
     /// bytes for [`Algorithm::Aes128Cmac`].
     pub fn new(id: KeyId, algorithm: Algorithm, material: &[u8]) -> Result<Self, KeyError> {
+        if !algorithm.is_built() {
+            return Err(KeyError::NotBuilt(algorithm));
+        }
         if material.is_empty() {
             return Err(KeyError::Empty);
         }
@@ -89,12 +96,14 @@ impl Key {
                 h.update(data);
                 copy_prefix(out, &h.finalize());
             }
+            #[cfg(feature = "sha1")]
             Algorithm::Sha1 => {
                 let mut h = Sha1::new();
                 h.update(self.secret());
                 h.update(data);
                 copy_prefix(out, &h.finalize());
             }
+            #[cfg(feature = "cmac")]
             Algorithm::Aes128Cmac => {
                 // `new` guarantees 16 bytes, so this cannot fail; fall back to an
                 // all-zero digest (which then never verifies) rather than panic.
@@ -106,12 +115,20 @@ impl Key {
                     Err(_) => *out = [0; MAX_DIGEST_LEN],
                 }
             }
+            // `new` refuses keys of algorithms not built in, so there are none;
+            // were there one, its all-zero digest would not verify (`verify`
+            // checks `is_built` first).
+            #[cfg(not(all(feature = "sha1", feature = "cmac")))]
+            _ => *out = [0; MAX_DIGEST_LEN],
         }
         n
     }
 
     /// Checks `digest` against the digest of `data`, in constant time.
     pub fn verify(&self, data: &[u8], digest: &[u8]) -> bool {
+        if !self.algorithm.is_built() {
+            return false;
+        }
         let mut buf = [0u8; MAX_DIGEST_LEN];
         let n = self.digest(data, &mut buf);
         ct_eq(buf.get(..n).unwrap_or(&buf), digest)
@@ -179,11 +196,30 @@ mod tests {
             Key::new(KeyId(1), Algorithm::Md5, &[1; MAX_KEY_LEN + 1]),
             Err(KeyError::TooLong)
         );
+        #[cfg(feature = "cmac")]
         assert_eq!(
             Key::new(KeyId(1), Algorithm::Aes128Cmac, &[1; 15]),
             Err(KeyError::WrongLengthForAes128)
         );
         assert!(Key::new(KeyId(1), Algorithm::Md5, &[1; MAX_KEY_LEN]).is_ok());
+    }
+
+    #[test]
+    fn algorithms_not_built_are_refused() {
+        for (alg, built) in [
+            (Algorithm::Sha1, cfg!(feature = "sha1")),
+            (Algorithm::Aes128Cmac, cfg!(feature = "cmac")),
+        ] {
+            assert_eq!(alg.is_built(), built);
+            let made = Key::new(KeyId(1), alg, &[1; 16]);
+            if built {
+                assert!(made.is_ok());
+            } else {
+                assert_eq!(made, Err(KeyError::NotBuilt(alg)));
+                let text = std::format!("{}", KeyError::NotBuilt(alg));
+                assert!(text.contains(alg.feature().unwrap()), "{text}");
+            }
+        }
     }
 
     #[test]
@@ -198,6 +234,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "cmac")]
     fn aes_cmac_rfc4493_example() {
         // RFC 4493 §4, example 2: 16-byte message.
         let key = [
@@ -217,6 +254,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "sha1")]
     fn sign_then_verify() {
         let k = Key::new(KeyId(7), Algorithm::Sha1, b"0123456789").unwrap();
         let mut buf = [0u8; 48 + 24];

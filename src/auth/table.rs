@@ -169,11 +169,8 @@ mod tests {
         let mut t = KeyTable::new();
         t.insert(Key::new(KeyId(1), Algorithm::Md5, b"secret").unwrap(), true)
             .unwrap();
-        t.insert(
-            Key::new(KeyId(2), Algorithm::Sha1, b"other").unwrap(),
-            false,
-        )
-        .unwrap();
+        t.insert(Key::new(KeyId(2), Algorithm::Md5, b"other").unwrap(), false)
+            .unwrap();
         t
     }
 

@@ -187,6 +187,15 @@ pub enum ErrorKind {
         /// Allowed lengths as text ("1..32 bytes", "16 bytes").
         allowed: &'static str,
     },
+    /// Keys file: a key type this build knows but has compiled out (the
+    /// `sha1` or `cmac` cargo feature is off): refused, not skipped, so a
+    /// configuration never silently loses a key it relies on.
+    KeyAlgorithmNotBuilt {
+        /// Key id.
+        key: u32,
+        /// The algorithm.
+        algorithm: crate::auth::Algorithm,
+    },
     /// Keys file: a key id appears twice.
     DuplicateKey {
         /// Key id.
@@ -291,6 +300,11 @@ impl fmt::Display for ErrorKind {
             DuplicateKey { key, first_line } => {
                 write!(f, "key {key} is already defined on line {first_line}")
             }
+            KeyAlgorithmNotBuilt { key, algorithm } => write!(
+                f,
+                "key {key}: {algorithm} keys are not built in (cargo feature `{}` is off)",
+                algorithm.feature().unwrap_or("?")
+            ),
         }
     }
 }

@@ -21,11 +21,13 @@
 //! [`Ntp::adjustment_applied`]; the core then shifts its own timers and drops
 //! the measurements made in the old timescale, so nothing fires early or late.
 
+#[cfg(feature = "control")]
 mod budget;
 mod clock;
 mod config;
 mod from_config;
 mod kernel_pll;
+#[cfg(feature = "control")]
 mod peers;
 mod receive;
 mod refclock_source;
@@ -46,7 +48,9 @@ use crate::access::Access;
 use crate::adjust::ClockAdjustment;
 use crate::association::{Association, AssociationConfig, PollConfig, SystemSnapshot};
 use crate::auth::KeyTable;
-use crate::control::{ControlReply, SystemEvent};
+#[cfg(feature = "control")]
+use crate::control::ControlReply;
+use crate::control::SystemEvent;
 use crate::discipline::Discipline;
 use crate::event::{AssociationId, Event, EventQueue};
 use crate::refclock::{Refclock, RefclockId};
@@ -55,6 +59,7 @@ use crate::select::CandidateFlags;
 use crate::server::{Server, SystemVariables};
 use crate::time::{Frequency, NtpTime};
 
+#[cfg(feature = "control")]
 use budget::AmplificationBudget;
 use slot::Slot;
 
@@ -162,7 +167,10 @@ pub struct Ntp<
     stability: stability::Stability,
     server: Server<INTERLEAVE_ENTRIES>,
     access: Access<RESTRICT_ENTRIES, C>,
+    /// The mode 6 reply being sent, fragment by fragment, and to whom.
+    #[cfg(feature = "control")]
     control: Option<(SocketAddr, ControlReply)>,
+    #[cfg(feature = "control")]
     amplification: AmplificationBudget,
     adjustment: Option<ClockAdjustment>,
     /// An adjustment handed out and not yet confirmed.
@@ -202,7 +210,9 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             synchronized_once: false,
             server: Server::new(),
             access: Access::new(config.rate_limit, limiter_key),
+            #[cfg(feature = "control")]
             control: None,
+            #[cfg(feature = "control")]
             amplification: AmplificationBudget::new(AMPLIFICATION_BURST, AMPLIFICATION_PER_SECOND),
             adjustment: None,
             adjustment_outstanding: false,
@@ -500,6 +510,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         {
             wake = wake.min(expires + crate::time::NtpDuration::RESOLUTION);
         }
+        #[cfg(feature = "control")]
         if self.control.is_some() {
             wake = NtpTime::MIN;
         }

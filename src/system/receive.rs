@@ -9,6 +9,7 @@ use crate::association::{
     AssociationConfig, AssociationMode, PollConfig, Rejection, may_mobilize_broadcast_client,
     may_mobilize_passive, packet_key,
 };
+#[cfg(feature = "control")]
 use crate::control::{ControlPolicy, ControlReply, ControlRequest};
 use crate::event::Event;
 use crate::select::CandidateFlags;
@@ -51,7 +52,14 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             return None;
         };
         match mode {
+            #[cfg(feature = "control")]
             Mode::Control => self.handle_control(now, from, bytes, out),
+            // No mode 6 responder in this build: treated as `noquery` for all.
+            #[cfg(not(feature = "control"))]
+            Mode::Control => {
+                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                None
+            }
             Mode::Private => {
                 self.counters.mode7 = self.counters.mode7.saturating_add(1);
                 None
@@ -326,6 +334,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
 
     /// A mode 6 request: access control, then the first fragment of the reply
     /// (later fragments come from `poll_transmit`).
+    #[cfg(feature = "control")]
     fn handle_control(
         &mut self,
         now: NtpTime,
@@ -380,5 +389,31 @@ fn is_refclock_address(from: SocketAddr) -> bool {
     match from.ip().to_canonical() {
         core::net::IpAddr::V4(a) => matches!(a.octets(), [127, 127, _, _]),
         core::net::IpAddr::V6(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Ntp, SystemConfig};
+    use crate::time::NtpTime;
+
+    #[test]
+    fn mode6_answered_only_with_the_control_feature() {
+        let now = NtpTime::from_parts(3_900_000_000, 0);
+        let mut ntp: Ntp<1, 1, 1, 4> = Ntp::new(SystemConfig::default(), now, [7; 16]);
+        // READVAR of the system variables, sequence 1, from a LAN address.
+        let request = [0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let from = core::net::SocketAddr::from(([10, 0, 0, 2], 40000));
+        let mut out = [0u8; super::super::MAX_PACKET_LEN];
+        let tx = ntp.handle_packet(now, from, &request, now, &mut out);
+        if cfg!(feature = "control") {
+            assert!(tx.is_some_and(|t| t.len > 12));
+            assert_eq!(ntp.counters().control, 1);
+        } else {
+            // Compiled out: dropped like a `noquery` request.
+            assert!(tx.is_none());
+            assert_eq!(ntp.counters().control, 0);
+            assert_eq!(ntp.counters().restricted, 1);
+        }
     }
 }

@@ -5,15 +5,19 @@
 
 use core::net::SocketAddr;
 
+#[cfg(feature = "control")]
 use crate::access::RequestKind;
 use crate::auth::KeyId;
+#[cfg(feature = "control")]
 use crate::control::{ControlContext, ControlRequest, PeerSource};
 use crate::event::{AssociationId, Event};
 use crate::server::{BuiltPacket, stamp_transmit};
 use crate::time::{NtpTime, NtpTimestamp};
+#[cfg(feature = "control")]
 use crate::wire::Opcode;
 
 use super::Ntp;
+#[cfg(feature = "control")]
 use super::peers::PeerTable;
 use super::slot::Source;
 
@@ -68,6 +72,7 @@ impl Transmit {
 }
 
 /// Access control's name for a mode 6 request.
+#[cfg(feature = "control")]
 pub(crate) fn control_kind(request: &ControlRequest) -> RequestKind {
     match request.opcode {
         Opcode::ReadStatus | Opcode::ReadVariables | Opcode::ReadClock => RequestKind::ControlRead,
@@ -83,6 +88,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     /// mode 6 reply, then every association poll that is due. Call until it
     /// returns `None`.
     pub fn poll_transmit(&mut self, now: NtpTime, buf: &mut [u8]) -> Option<Transmit> {
+        #[cfg(feature = "control")]
         if let Some(tx) = self.next_control_fragment(now, buf) {
             return Some(tx);
         }
@@ -176,6 +182,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     }
 
     /// The next fragment of the mode 6 reply in progress, if any.
+    #[cfg(feature = "control")]
     pub(crate) fn next_control_fragment(
         &mut self,
         now: NtpTime,
@@ -207,6 +214,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
 }
 
 // The mode 6 responder sees the associations through this table.
+#[cfg(feature = "control")]
 impl PeerSource for PeerTable<'_> {
     fn peer_count(&self) -> usize {
         self.slots.len()

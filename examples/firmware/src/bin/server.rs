@@ -1,7 +1,9 @@
 //! The size and stack build of the full GPS+PPS stratum-1 server: one
 //! `Ntp<5, 2, 1, 64>` with the NMEA receiver (PPS attached) as preferred refclock,
 //! 4 network sources, 8 `restrict` entries, one MD5 key, serving LAN
-//! clients and mode 6 queries.
+//! clients. Built two ways (the size report's two server rows): by default as
+//! a firmware engineer would (sundial without mode 6, SHA-1 and AES-CMAC), and
+//! with `--features full` (everything: mode 6 queries are answered too).
 //!
 //! The world around it is as small as possible (its code counts in the size
 //! report): a true time, the board's oscillator (20 ppm off), `$GPRMC`
@@ -11,7 +13,7 @@
 //! from an `ignore`d network. The stack is painted before the run; at the
 //! end it prints the high-water mark and exits 0 over semihosting only if
 //! the board reached stratum 1 on its GPS receiver and answered its
-//! clients.
+//! clients, and answered the mode 6 reads if and only if built `full`.
 #![no_std]
 #![no_main]
 
@@ -254,6 +256,7 @@ fn main() -> ! {
     let mut sentence = [0u8; 80];
     let mut jitter: u32 = 0x1234_5678;
     let (mut answered, mut last_stratum, mut last_refid) = (0u32, 0u8, RefId::ZERO);
+    let mut mode6_replies = 0u32;
     let mut query: Option<Query> = None;
     let mut t: i64 = 0;
     while t < RUN_SECONDS * NS {
@@ -296,6 +299,9 @@ fn main() -> ! {
                 board.stamp_transmit(&tx, &mut buf, now);
             }
             board.transmitted(&tx, now);
+            if d.from == ADMIN {
+                mode6_replies += 1;
+            }
             if d.from == CLIENT
                 && let Some(q) = query.take()
             {
@@ -336,20 +342,31 @@ fn main() -> ! {
         && [*b"GPS\0", *b"PPS\0"].contains(&sys.refid.to_bytes())
         && last_stratum == 1
         && last_refid == sys.refid
-        && answered > RUN_SECONDS as u32 / 4;
+        && answered > RUN_SECONDS as u32 / 4
+        && (mode6_replies > 0) == cfg!(feature = "full");
     hprintln!(
-        "server: stratum {} refid {:?}, offset {} ns, {} client replies checked (last: stratum {}); Ntp<5, 2, 1, 64> {} bytes",
+        "server{}: stratum {} refid {:?}, offset {} ns, {} client replies checked (last: stratum {}), {} mode 6 replies; Ntp<5, 2, 1, 64> {} bytes",
+        if cfg!(feature = "full") {
+            " (full)"
+        } else {
+            ""
+        },
         sys.stratum,
         sys.refid.to_bytes(),
         osc.offset_ns,
         answered,
         last_stratum,
+        mode6_replies,
         core::mem::size_of::<Board>()
     );
     // Where the static RAM goes (sizes on this target).
     {
         use core::mem::size_of;
         use sundial::system::{INTERLEAVE_ENTRIES, RESTRICT_ENTRIES};
+        #[cfg(feature = "full")]
+        let mode6 = size_of::<sundial::control::ControlReply>();
+        #[cfg(not(feature = "full"))]
+        let mode6 = 0;
         hprintln!(
             "RAM: source slot {} (Association {}, RefclockSource {}) x5, access {}, server {}, discipline {}, mode 6 reply {}, keys {}",
             size_of::<sundial::system::Source>(),
@@ -358,7 +375,7 @@ fn main() -> ! {
             size_of::<sundial::access::Access<RESTRICT_ENTRIES, CLIENTS>>(),
             size_of::<sundial::server::Server<INTERLEAVE_ENTRIES>>(),
             size_of::<sundial::discipline::Discipline>(),
-            size_of::<sundial::control::ControlReply>(),
+            mode6,
             size_of::<sundial::auth::KeyTable<2>>(),
         );
     }
