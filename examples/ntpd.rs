@@ -310,7 +310,8 @@ impl<C: HostClock> Daemon<C> {
         }
     }
 
-    /// loopstats on every clock update, peerstats on every new sample; logs events.
+    /// loopstats on every clock update (a new reference time: the system peer had a new
+    /// sample), peerstats on every new filter output; logs events.
     fn log_events(&mut self) {
         while let Some(ev) = self.ntp.poll_event() {
             log::info!("{ev}");
@@ -333,32 +334,38 @@ impl<C: HostClock> Daemon<C> {
         }
         let mut updates = Vec::new();
         for a in self.ntp.associations() {
-            if let Some(v) = a.peer_variables(now) {
-                // A new clock-filter sample shows as a new update time.
-                let Some(t) = v.update_time else { continue };
-                let rec = t.to_timestamp().to_bits();
-                let id = a.id().0;
-                match self.last_rec.iter_mut().find(|(i, _)| *i == id) {
-                    Some((_, r)) if *r == rec => continue,
-                    Some((_, r)) => *r = rec,
-                    None => self.last_rec.push((id, rec)),
-                }
-                {
-                    // ntpd's peer status word: configured, reachable, selection code.
-                    let status = 0x8000
-                        | if v.reach.is_reachable() { 0x1000 } else { 0 }
-                        | (u16::from(a.tally().code() & 7) << 8);
-                    updates.push(peerstats_line(
-                        now,
-                        v.remote.ip(),
-                        status,
-                        v.offset,
-                        v.delay,
-                        v.dispersion,
-                        v.jitter,
-                    ));
-                }
+            // One line per new clock-filter output (network peers and
+            // reference clocks alike), as ntpd's record_peer_stats.
+            let Some(update) = a.update() else { continue };
+            let f = update.filter;
+            let rec = f.sample_time.to_timestamp().to_bits();
+            let id = a.id().0;
+            match self.last_rec.iter_mut().find(|(i, _)| *i == id) {
+                Some((_, r)) if *r == rec => continue,
+                Some((_, r)) => *r = rec,
+                None => self.last_rec.push((id, rec)),
             }
+            let (address, reachable) = match a.source() {
+                sundial::system::Source::Network(n) => {
+                    (n.config().remote.ip(), n.reach().is_reachable())
+                }
+                sundial::system::Source::Refclock(r) => {
+                    (r.id().to_ipv4().into(), r.reach().is_reachable())
+                }
+            };
+            // ntpd's peer status word: configured, reachable, selection code.
+            let status = 0x8000
+                | if reachable { 0x1000 } else { 0 }
+                | (u16::from(a.tally().code() & 7) << 8);
+            updates.push(peerstats_line(
+                now,
+                address,
+                status,
+                f.offset,
+                f.delay,
+                f.dispersion,
+                f.jitter,
+            ));
         }
         if let Some(f) = &mut self.peerstats {
             for l in updates {

@@ -310,6 +310,24 @@ fn refid_text(refid: &str) -> String {
     }
 }
 
+/// `NAME(unit)` for a `127.127.T.U` address, as ntpq shows reference clocks:
+/// our drivers' names from the core, a few other ntpd drivers' from here.
+fn refclock_name(srcadr: &str) -> Option<String> {
+    let id = sundial::refclock::RefclockId::from_ip(srcadr.parse().ok()?)?;
+    if let Some(name) = id.name() {
+        return Some(name.to_string());
+    }
+    let driver = match id.driver {
+        28 => "SHM",
+        29 => "GPS_PALISADE",
+        30 => "GPS_ONCORE",
+        40 => "JJY",
+        46 => "GPSD_JSON",
+        _ => return None,
+    };
+    Some(format!("{driver}({})", id.unit))
+}
+
 fn peers(s: &mut Session) -> Result<(), String> {
     let (_, list) = s.associations()?;
     println!("     remote           refid      st t when poll reach   delay   offset   jitter");
@@ -319,9 +337,13 @@ fn peers(s: &mut Session) -> Result<(), String> {
         let (st, vars) = s.read_vars(id, "")?;
         let status = if st != 0 { st } else { status };
         let srcadr = var(&vars, "srcadr").unwrap_or("?");
+        // A reference clock by its driver name, `GPS_NMEA(0)`: as the server
+        // sends it (srchost: ours, ntpsec), else from 127.127.T.U (ntpd 4.2.8).
         let remote = var(&vars, "srchost")
             .filter(|h| !h.is_empty())
-            .unwrap_or(srcadr);
+            .map(str::to_string)
+            .or_else(|| refclock_name(srcadr))
+            .unwrap_or_else(|| srcadr.to_string());
         let refid = refid_text(var(&vars, "refid").unwrap_or(""));
         let stratum = num(&vars, "stratum") as i64;
         let hmode = num(&vars, "hmode") as i64;

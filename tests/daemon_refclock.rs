@@ -185,7 +185,10 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
          refclock generic unit 1 mode 2 path {dcf} minpoll 3 maxpoll 3 iburst\n\
          # No such receiver: the ntpd default names are tried (and retried), nothing else breaks\n\
          server 127.127.20.3 mode 16 noselect\n\
-         fudge 127.127.20.3 flag1 1\n",
+         fudge 127.127.20.3 flag1 1\n\
+         statsdir {stats}/\n\
+         statistics loopstats peerstats\n",
+        stats = fifo_dir.dir.display(),
         gps = gps.path,
         dcf = dcf.path,
         pps = fifo.display(),
@@ -264,7 +267,7 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
         let reach = |line: &str| line.split_whitespace().rev().nth(3).map(str::to_string);
         let (ok, table) = loop {
             let (ok, table) = peers();
-            let pps_reached = row(&table, "127.127.22.0")
+            let pps_reached = row(&table, "PPS(0)")
                 .and_then(|l| reach(&l))
                 .is_some_and(|r| r != "0");
             let synced = support::our_status(&ours).is_some_and(|(s, _)| s == 1);
@@ -283,10 +286,11 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             reply.refid
         );
         assert!(ok, "ntpq -p failed: {table}");
+        // Listed by driver name as ntpd's ntpq does (127.127.20.0 is GPS_NMEA(0)).
         for (addr, refid) in [
-            ("127.127.20.0", ".GPS."),
-            ("127.127.22.0", ".PPS."),
-            ("127.127.8.1", ".DCFa."),
+            ("GPS_NMEA(0)", ".GPS."),
+            ("PPS(0)", ".PPS."),
+            ("GENERIC(1)", ".DCFa."),
         ] {
             let line = row(&table, addr)
                 .unwrap_or_else(|| panic!("{addr} missing from ntpq -p:\n{table}"));
@@ -315,7 +319,7 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             true_offset.abs() < 0.01,
             "true offset {true_offset} s after sync\n{logs}"
         );
-        let pps_ms: f64 = row(&table, "127.127.22.0")
+        let pps_ms: f64 = row(&table, "PPS(0)")
             .and_then(|l| l.split_whitespace().rev().nth(1)?.parse().ok())
             .unwrap_or(f64::NAN);
         assert!(pps_ms.abs() < 10.0, "PPS offset {pps_ms} ms\n{table}");
@@ -332,6 +336,37 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             "refclock 127.127.20.3: PPS: /dev/gpspps3: No such file",
         ] {
             assert!(logs.contains(opened), "log lacks {opened:?}\n{logs}");
+        }
+        // Statistics as ntpd writes them: a loopstats line per clock update (the
+        // system peer's new sample; never the same offset twice in a row, as when
+        // every reselection wrote one), peerstats lines for the clocks too.
+        let read =
+            |name: &str| std::fs::read_to_string(fifo_dir.dir.join(name)).unwrap_or_default();
+        let loopstats = read("loopstats");
+        let offsets: Vec<&str> = loopstats
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(2))
+            .collect();
+        assert!(offsets.len() >= 2, "loopstats:\n{loopstats}");
+        assert!(
+            offsets.windows(2).all(|w| w[0] != w[1]),
+            "loopstats repeats an offset:\n{loopstats}"
+        );
+        assert!(
+            loopstats
+                .lines()
+                .filter_map(|l| l.split_whitespace().nth(5)?.parse::<f64>().ok())
+                .any(|wander| wander > 0.0),
+            "wander column all 0:\n{loopstats}"
+        );
+        let peerstats = read("peerstats");
+        for clock in ["127.127.20.0", "127.127.22.0"] {
+            assert!(
+                peerstats
+                    .lines()
+                    .any(|l| l.split_whitespace().nth(2) == Some(clock)),
+                "peerstats without {clock}:\n{peerstats}"
+            );
         }
         Ok(())
     })();

@@ -428,6 +428,28 @@ fn clock_wander_is_the_rms_frequency_change_per_update() {
 }
 
 #[test]
+fn a_reference_clock_is_named_as_ntpq_shows_it() {
+    let (mut server, _) = run(
+        server_node(),
+        client_node(0.0, SystemConfig::default()),
+        60.0,
+        1e5,
+    );
+    let id = server
+        .ntp
+        .associations()
+        .next()
+        .expect("the refclock")
+        .id()
+        .0;
+    let text = mode6_read(&mut server, id, "srcadr,srchost");
+    assert_eq!(text.trim_end(), "srcadr=127.127.1.0, srchost=\"LOCAL(0)\"");
+    // A full listing (ntpq -p reads that) has it too.
+    let all = mode6_read(&mut server, id, "");
+    assert!(all.contains("srchost=\"LOCAL(0)\""), "{all}");
+}
+
+#[test]
 fn client_steps_half_a_second() {
     let (_, client) = run(
         server_node(),
@@ -517,9 +539,19 @@ fn mode6_read(node: &mut Node, assoc: u16, names: &str) -> String {
         .ntp
         .handle_packet(now, from, &req, now, &mut out)
         .expect("a mode 6 reply");
-    let count = usize::from(u16::from_be_bytes([out[10], out[11]]));
-    assert!(tx.len >= 12 + count);
-    String::from_utf8_lossy(&out[12..12 + count]).into_owned()
+    let mut text = String::new();
+    let mut fragment = Some(tx.len);
+    while let Some(len) = fragment {
+        let count = usize::from(u16::from_be_bytes([out[10], out[11]]));
+        assert!(len >= 12 + count);
+        text.push_str(&String::from_utf8_lossy(&out[12..12 + count]));
+        let more = out[1] & 0x20 != 0;
+        fragment = more
+            .then(|| node.ntp.poll_transmit(now, &mut out))
+            .flatten()
+            .map(|tx| tx.len);
+    }
+    text
 }
 
 fn load(name: &str) -> sundial::config::DefaultConfig {

@@ -231,14 +231,25 @@ pub fn write_peer_variable(w: &mut DataWriter<'_>, name: &str, p: &PeerVariables
         "filtdisp" => w.var(name, FilterArray(&p.filter_dispersion)),
         "flash" => w.var(name, Hex(u32::from(p.flash))),
         "headway" => w.var(name, p.headway),
-        "srchost" => match p.host_name {
-            Some(h) => w.var(name, Quoted(h)),
-            None => return false,
+        // A reference clock is known by its driver's name, `GPS_NMEA(0)`
+        // (ntpd sends it as srchost; ntpq shows it instead of 127.127.T.U).
+        "srchost" => match (p.host_name, refclock_name(p)) {
+            (Some(h), _) => w.var(name, Quoted(h)),
+            (None, Some(clock)) => w.var(name, format_args!("\"{clock}\"")),
+            (None, None) => return false,
         },
         "status" => w.var(name, Hex(u32::from(p.status.to_bits()))),
         _ => return false,
     }
     true
+}
+
+/// The driver name of a reference clock peer (from its `127.127.T.U` address).
+fn refclock_name(p: &PeerVariables<'_>) -> Option<crate::refclock::id::RefclockName> {
+    if !p.is_refclock {
+        return None;
+    }
+    crate::refclock::RefclockId::from_ip(p.source.ip())?.name()
 }
 
 /// Reference clock variable names, in listing order.

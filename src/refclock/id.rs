@@ -1,7 +1,8 @@
 //! Reference clock pseudo addresses, the ntpd way: `127.127.T.U`.
 //!
 //! Owns: the [`RefclockId`] value (driver type T, unit U), its conversion from and to
-//! [`Ipv4Addr`], and the driver type numbers this crate implements. Nothing else.
+//! [`Ipv4Addr`], the driver type numbers this crate implements and their ntpd names
+//! (`GPS_NMEA(0)`, as `ntpq -p` shows a clock). Nothing else.
 
 use core::fmt;
 use core::net::{IpAddr, Ipv4Addr};
@@ -65,6 +66,48 @@ impl RefclockId {
     pub const fn is_refclock_address(addr: IpAddr) -> bool {
         Self::from_ip(addr).is_some()
     }
+
+    /// ntpd's short name of this clock's driver type (its `clockname`), for
+    /// the drivers this crate implements: `LOCAL`, `GENERIC` (parse),
+    /// `GPS_NMEA`, `PPS`. `None` for other types.
+    pub const fn driver_name(self) -> Option<&'static str> {
+        match self.driver {
+            DRIVER_LOCAL => Some("LOCAL"),
+            DRIVER_PARSE => Some("GENERIC"),
+            DRIVER_NMEA => Some("GPS_NMEA"),
+            DRIVER_PPS => Some("PPS"),
+            _ => None,
+        }
+    }
+
+    /// The clock's name as ntpd's `ntpq -p` shows it, `NAME(unit)`
+    /// (`GPS_NMEA(0)`); `None` if the driver type has no name here.
+    pub const fn name(self) -> Option<RefclockName> {
+        match self.driver_name() {
+            Some(driver) => Some(RefclockName {
+                driver,
+                unit: self.unit,
+            }),
+            None => None,
+        }
+    }
+}
+
+/// A reference clock's display name, `NAME(unit)`: what ntpd sends as the
+/// `srchost` peer variable of a clock and what `ntpq -p` shows in its
+/// `remote` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefclockName {
+    /// The driver's short name (`GPS_NMEA`).
+    pub driver: &'static str,
+    /// The unit number.
+    pub unit: u8,
+}
+
+impl fmt::Display for RefclockName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.driver, self.unit)
+    }
 }
 
 impl From<RefclockId> for Ipv4Addr {
@@ -93,6 +136,16 @@ mod tests {
         assert_eq!(RefclockId::try_from(Ipv4Addr::new(127, 127, 20, 0)), Ok(id));
         assert_eq!(Ipv4Addr::from(id), Ipv4Addr::new(127, 127, 20, 0));
         assert_eq!(id.to_string(), "127.127.20.0");
+    }
+
+    #[test]
+    fn names_as_ntpq_shows_them() {
+        let name = |t, u| RefclockId::new(t, u).name().map(|n| n.to_string());
+        assert_eq!(name(DRIVER_NMEA, 0).as_deref(), Some("GPS_NMEA(0)"));
+        assert_eq!(name(DRIVER_PPS, 1).as_deref(), Some("PPS(1)"));
+        assert_eq!(name(DRIVER_LOCAL, 10).as_deref(), Some("LOCAL(10)"));
+        assert_eq!(name(DRIVER_PARSE, 2).as_deref(), Some("GENERIC(2)"));
+        assert_eq!(name(28, 0), None);
     }
 
     #[test]
