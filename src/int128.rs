@@ -44,11 +44,49 @@ impl Sat128 for i128 {
     }
 }
 
-/// `a * b`, or `None` on overflow (as [`i128::checked_mul`]); out of line
-/// on 32-bit targets.
+/// `a * b`, or `None` on overflow (as [`i128::checked_mul`]). On 32-bit
+/// targets out of line and through [`mul_wide`], which the discipline's
+/// 256-bit arithmetic needs anyway (LLVM's overflow-checked multiply is
+/// another 400 bytes).
 #[cfg_attr(target_pointer_width = "32", inline(never))]
-pub(crate) const fn checked_mul_i128(a: i128, b: i128) -> Option<i128> {
-    a.checked_mul(b)
+pub(crate) fn checked_mul_i128(a: i128, b: i128) -> Option<i128> {
+    #[cfg(target_pointer_width = "32")]
+    return checked_mul_wide(a, b);
+    #[cfg(not(target_pointer_width = "32"))]
+    return a.checked_mul(b);
+}
+
+/// `a * b` or `None` on overflow, from the 256-bit product.
+#[cfg_attr(not(target_pointer_width = "32"), allow(dead_code))]
+fn checked_mul_wide(a: i128, b: i128) -> Option<i128> {
+    let (hi, lo) = mul_wide(a.unsigned_abs(), b.unsigned_abs());
+    if hi != 0 {
+        None
+    } else if (a < 0) != (b < 0) {
+        // -2^127 is the one magnitude above i128::MAX that fits: `as`
+        // wraps it to i128::MIN, which negates to itself.
+        (lo <= 1 << 127).then(|| (lo as i128).wrapping_neg())
+    } else {
+        i128::try_from(lo).ok()
+    }
+}
+
+/// Full 256-bit product of two `u128`, as (high, low) halves. Out of line:
+/// the discipline's `mul_div` and `mul_shr` and [`checked_mul_i128`] share it.
+#[inline(never)]
+pub(crate) fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    const MASK: u128 = u64::MAX as u128;
+    let (a1, a0) = (a >> 64, a & MASK);
+    let (b1, b0) = (b >> 64, b & MASK);
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    // Middle column: at most three 64-bit quantities, fits in u128 with room.
+    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
+    let lo = (p00 & MASK) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
 }
 
 /// `a / b`, or `None` if `b == 0` (as [`u128::checked_div`]).
@@ -161,6 +199,11 @@ mod tests {
             assert_eq!(shift_subtract(a, b), Some(a / b));
         }
         assert_eq!(shift_subtract(1, 0), None);
+        assert_eq!(checked_mul_wide(i128::MIN, 1), Some(i128::MIN));
+        assert_eq!(checked_mul_wide(1 << 126, -2), Some(i128::MIN));
+        assert_eq!(checked_mul_wide(1 << 126, 2), None);
+        assert_eq!(checked_mul_wide(i128::MIN, -1), None);
+        assert_eq!(checked_mul_wide(-5, 0), Some(0));
     }
 
     proptest! {
@@ -177,6 +220,10 @@ mod tests {
             prop_assert_eq!(shift_subtract(ua >> 64, ub >> 100), (ua >> 64).checked_div(ub >> 100));
             prop_assert_eq!(shift_subtract(us, ub >> 120), us.checked_div(ub >> 120));
             prop_assert_eq!(checked_mul_i128(a, small), a.checked_mul(small));
+            prop_assert_eq!(checked_mul_wide(a, b), a.checked_mul(b));
+            prop_assert_eq!(checked_mul_wide(a, small), a.checked_mul(small));
+            prop_assert_eq!(checked_mul_wide(a >> 64, b >> 63), (a >> 64).checked_mul(b >> 63));
+            prop_assert_eq!(checked_mul_wide(small, b >> 70), small.checked_mul(b >> 70));
             prop_assert_eq!(checked_mul_i128(a >> 64, b >> 63), (a >> 64).checked_mul(b >> 63));
             prop_assert_eq!(a.sat_add(b), a.saturating_add(b));
             prop_assert_eq!(a.sat_sub(b), a.saturating_sub(b));

@@ -5,6 +5,8 @@
 //! before the division brings them back. This module owns only that piece of
 //! arithmetic: it saturates instead of overflowing and never panics.
 
+use crate::int128::mul_wide;
+
 /// `a * b / c`, truncated toward zero, computed without intermediate
 /// overflow. Saturates to `i128::MAX` / `i128::MIN` when the quotient does
 /// not fit, and when `c == 0` (sign of `a * b`, zero if that is zero).
@@ -52,24 +54,6 @@ fn signed(q: u128, negative: bool) -> i128 {
     } else {
         q as i128
     }
-}
-
-/// Full 256-bit product of two `u128`, as (high, low) halves. Out of line:
-/// `mul_div` and `mul_shr` share it.
-#[inline(never)]
-fn mul_wide(a: u128, b: u128) -> (u128, u128) {
-    const MASK: u128 = u64::MAX as u128;
-    let (a1, a0) = (a >> 64, a & MASK);
-    let (b1, b0) = (b >> 64, b & MASK);
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    // Middle column: at most three 64-bit quantities, fits in u128 with room.
-    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
-    let lo = (p00 & MASK) | (mid << 64);
-    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-    (hi, lo)
 }
 
 /// (hi:lo) / d for a 256-bit dividend; `None` if `d == 0` or the quotient
