@@ -38,6 +38,7 @@
 
 mod ratelimit;
 mod restrict;
+mod siphash;
 
 pub use ratelimit::{RateDecision, RateLimiter, RateParams, RateStats};
 pub use restrict::{AddressFamily, RestrictEntry, RestrictError, RestrictFlags, RestrictList};

@@ -21,7 +21,7 @@
 //!
 //! # Table and eviction (the flood bound)
 //! `N` slots of 16 bytes, organised as `N / 8` sets of 8 ways. A client's set
-//! is chosen by SipHash-2-4 of its address, keyed with caller entropy, so a
+//! is chosen by SipHash-2-4 (`siphash`) of its address, keyed with caller entropy, so a
 //! flooder cannot aim at the set of a given victim; the slot keeps only the
 //! 64-bit keyed hash, not the address. A slot is *probation* when created and
 //! becomes *established* at the client's second accepted packet. A new
@@ -254,18 +254,14 @@ impl<const N: usize> RateLimiter<N> {
         self.stats
     }
 
-    #[allow(deprecated)] // core's SipHasher is SipHash-2-4; only the name is deprecated.
     fn hash(&self, ip: IpAddr) -> u64 {
-        use core::hash::{Hash, Hasher};
-        let mut h = core::hash::SipHasher::new_with_keys(self.k0, self.k1);
         let (v6, value) = ip_key(ip);
         let value = if v6 {
             value & prefix_mask(true, self.params.ipv6_prefix.min(128)).unwrap_or(u128::MAX)
         } else {
             value
         };
-        (v6, value).hash(&mut h);
-        h.finish()
+        super::siphash::siphash24_u128_u8(self.k0, self.k1, value, u8::from(v6))
     }
 
     /// The ways of the set for `tag`.
