@@ -120,6 +120,15 @@ impl fmt::Display for RefIdDisplay {
     }
 }
 
+/// A 4-letter code as the big-endian word of its bytes (0 if not 4 bytes:
+/// compile time only, every code is 4 letters).
+const fn code_word(text: &str) -> u32 {
+    match text.as_bytes() {
+        [a, b, c, d] => u32::from_be_bytes([*a, *b, *c, *d]),
+        _ => 0,
+    }
+}
+
 macro_rules! kiss_codes {
     ($($(#[$doc:meta])* $name:ident = $text:literal,)*) => {
         /// The kiss-o'-death codes carried in the reference id of a stratum-0
@@ -143,10 +152,12 @@ macro_rules! kiss_codes {
 
             /// The code spelled by a reference id, if it is a known one.
             pub fn from_ref_id(id: RefId) -> Option<KissCode> {
-                match &id.to_bytes() {
-                    $(x if x == $text.as_bytes() => Some(KissCode::$name),)*
-                    _ => None,
-                }
+                // A table of the codes as big-endian words, in `ALL`'s order:
+                // one compare loop instead of a chain of byte compares.
+                const WORDS: &[u32] = &[$(code_word($text),)*];
+                let word = id.to_u32();
+                let at = WORDS.iter().position(|w| *w == word)?;
+                KissCode::ALL.get(at).copied()
             }
         }
     };
