@@ -344,46 +344,12 @@ fn main() -> ! {
         && last_refid == sys.refid
         && answered > RUN_SECONDS as u32 / 4
         && (mode6_replies > 0) == cfg!(feature = "full");
-    hprintln!(
-        "server{}: stratum {} refid {:?}, offset {} ns, {} client replies checked (last: stratum {}), {} mode 6 replies; Ntp<5, 2, 1, 64> {} bytes",
-        if cfg!(feature = "full") {
-            " (full)"
-        } else {
-            ""
-        },
-        sys.stratum,
-        sys.refid.to_bytes(),
-        osc.offset_ns,
-        answered,
-        last_stratum,
-        mode6_replies,
-        core::mem::size_of::<Board>()
-    );
-    // Where the static RAM goes (sizes on this target).
-    {
-        use core::mem::size_of;
-        use sundial::system::{INTERLEAVE_ENTRIES, RESTRICT_ENTRIES};
-        #[cfg(feature = "full")]
-        let mode6 = size_of::<sundial::control::ControlReply>();
-        #[cfg(not(feature = "full"))]
-        let mode6 = 0;
-        hprintln!(
-            "RAM: source slot {} (Association {}, RefclockSource {}) x5, access {}, server {}, discipline {}, mode 6 reply {}, keys {}",
-            size_of::<sundial::system::Source>(),
-            size_of::<sundial::association::Association>(),
-            size_of::<sundial::system::RefclockSource>(),
-            size_of::<sundial::access::Access<RESTRICT_ENTRIES, CLIENTS>>(),
-            size_of::<sundial::server::Server<INTERLEAVE_ENTRIES>>(),
-            size_of::<sundial::discipline::Discipline>(),
-            mode6,
-            size_of::<sundial::auth::KeyTable<2>>(),
-        );
-    }
-    hprintln!(
-        "stack high-water: {} bytes running, {} bytes in setup (of {} free)",
+    report(
+        board,
+        &osc,
+        [answered, last_stratum.into(), mode6_replies],
         used,
         setup_stack,
-        stack::available()
     );
     if ok {
         hprintln!("PASS");
@@ -395,6 +361,78 @@ fn main() -> ! {
     loop {
         cortex_m::asm::wfi();
     }
+}
+
+/// Prints the outcome and where the RAM goes, without `core::fmt` (see
+/// [`Line`]); out of line, so its buffers do not count in `main`'s stack.
+#[inline(never)]
+fn report(board: &Board, osc: &Oscillator, counts: [u32; 3], used: usize, setup_stack: usize) {
+    let [answered, last_stratum, mode6_replies] = counts;
+    let sys = board.system_variables();
+    let refid = sys.refid.to_bytes();
+    Line::new()
+        .s(if cfg!(feature = "full") {
+            "server (full): stratum "
+        } else {
+            "server: stratum "
+        })
+        .n(sys.stratum)
+        .s(" refid [")
+        .n(refid[0])
+        .s(", ")
+        .n(refid[1])
+        .s(", ")
+        .n(refid[2])
+        .s(", ")
+        .n(refid[3])
+        .s("], offset ")
+        .n(osc.offset_ns)
+        .s(" ns, ")
+        .n(answered)
+        .s(" client replies checked (last: stratum ")
+        .n(last_stratum)
+        .s("), ")
+        .n(mode6_replies)
+        .s(" mode 6 replies; Ntp<5, 2, 1, 64> ")
+        .n(core::mem::size_of::<Board>() as i64)
+        .s(" bytes")
+        .emit();
+    // Where the static RAM goes (sizes on this target).
+    {
+        use core::mem::size_of;
+        use sundial::system::{INTERLEAVE_ENTRIES, RESTRICT_ENTRIES};
+        #[cfg(feature = "full")]
+        let mode6 = size_of::<sundial::control::ControlReply>();
+        #[cfg(not(feature = "full"))]
+        let mode6 = 0;
+        Line::new()
+            .s("RAM: source slot ")
+            .n(size_of::<sundial::system::Source>() as i64)
+            .s(" (Association ")
+            .n(size_of::<sundial::association::Association>() as i64)
+            .s(", RefclockSource ")
+            .n(size_of::<sundial::system::RefclockSource>() as i64)
+            .s(") x5, access ")
+            .n(size_of::<sundial::access::Access<RESTRICT_ENTRIES, CLIENTS>>() as i64)
+            .s(", server ")
+            .n(size_of::<sundial::server::Server<INTERLEAVE_ENTRIES>>() as i64)
+            .s(", discipline ")
+            .n(size_of::<sundial::discipline::Discipline>() as i64)
+            .s(", mode 6 reply ")
+            .n(mode6 as i64)
+            .s(", keys ")
+            .n(size_of::<sundial::auth::KeyTable<2>>() as i64)
+            .emit();
+    }
+    Line::new()
+        .s("stack high-water: ")
+        .n(used as i64)
+        .s(" bytes running, ")
+        .n(setup_stack as i64)
+        .s(" bytes in setup (of ")
+        .n(stack::available() as i64)
+        .s(" free)")
+        .emit();
 }
 
 fn push(inbox: &mut [Option<Pending>; 8], at: i64, from: SocketAddr, bytes: &[u8]) {
@@ -412,11 +450,70 @@ fn push(inbox: &mut [Option<Pending>; 8], at: i64, from: SocketAddr, bytes: &[u8
     }
 }
 
+#[inline(never)]
+#[cold]
 fn fail(what: &str) -> ! {
-    hprintln!("setup failed: {}", what);
+    Line::new().s("setup failed: ").s(what).emit();
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();
+    }
+}
+
+/// One line of output over semihosting, composed without `core::fmt`: its
+/// integer and padding machinery is about 3 KB, more than this whole harness
+/// needs (a real board logs through defmt, which formats on the host).
+struct Line {
+    buf: [u8; 200],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Line {
+        Line {
+            buf: [0; 200],
+            len: 0,
+        }
+    }
+
+    fn s(&mut self, text: &str) -> &mut Line {
+        for b in text.bytes() {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+        self
+    }
+
+    /// `v` in decimal.
+    fn n(&mut self, v: impl Into<i64>) -> &mut Line {
+        let v: i64 = v.into();
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut m = v.unsigned_abs();
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (m % 10) as u8;
+            }
+            m /= 10;
+            if m == 0 || at == 0 {
+                break;
+            }
+        }
+        let text = core::str::from_utf8(digits.get(at..).unwrap_or(&[])).unwrap_or("?");
+        if v < 0 {
+            self.s("-");
+        }
+        self.s(text)
+    }
+
+    fn emit(&mut self) {
+        if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
+            let _ = out.write_all(self.buf.get(..self.len).unwrap_or(&[]));
+            let _ = out.write_all(b"\n");
+        }
     }
 }
 
