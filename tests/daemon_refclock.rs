@@ -182,6 +182,7 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
          device 127.127.20.0 timedata {gps} ppsdata {gps_pps}\n\
          server 127.127.22.0 minpoll 3 maxpoll 3 iburst\n\
          device 127.127.22.0 ppsdata {pps}\n\
+         fudge 127.127.22.0 flag3 1\n\
          refclock generic unit 1 mode 2 path {dcf} minpoll 3 maxpoll 3 iburst\n\
          # No such receiver: the ntpd default names are tried (and retried), nothing else breaks\n\
          server 127.127.20.3 mode 16 noselect\n\
@@ -334,6 +335,9 @@ fn daemon_reaches_stratum_1_from_pty_gps_meinberg_and_pps() {
             "refclock 127.127.22.0: first PPS edge at",
             "refclock 127.127.20.3: /dev/gps3: No such file",
             "refclock 127.127.20.3: PPS: /dev/gpspps3: No such file",
+            // flag3 asks for the kernel's hardpps: not with the virtual clock, and it says so.
+            "refclock 127.127.22.0: fudge flag3 (hardpps) not available: the virtual clock has no \
+             kernel PPS discipline; the PPS disciplines the clock in user space",
         ] {
             assert!(logs.contains(opened), "log lacks {opened:?}\n{logs}");
         }

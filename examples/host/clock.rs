@@ -68,6 +68,16 @@ pub trait HostClock {
             "sundial"
         }
     }
+    /// `fudge flag3` (hardpps): lets the kernel discipline the clock from a PPS that `bind`
+    /// binds to it (`STA_PPSTIME | STA_PPSFREQ` on top of the kernel PLL), as ntpd does. Only
+    /// the real clock under `enable kernel` can; otherwise `bind` is not called and the error
+    /// says why (the PPS then disciplines the clock through the core, in user space).
+    fn enable_hardpps(&self, bind: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
+        let _ = bind;
+        Err(io::Error::other(
+            "the virtual clock has no kernel PPS discipline",
+        ))
+    }
     /// The frequency correction in force.
     fn frequency(&self) -> Frequency;
     /// One word for status output: "virtual" or "system".
@@ -451,10 +461,28 @@ impl HostClock for RealClock {
         self.kernel
     }
 
+    fn enable_hardpps(&self, bind: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
+        if !self.kernel {
+            return Err(io::Error::other(
+                "hardpps works with the kernel PLL only (`enable kernel`)",
+            ));
+        }
+        bind()?;
+        let mut tx = zero_timex();
+        adjtime(&mut tx)?;
+        let status = tx.status | libc::STA_PPSTIME | libc::STA_PPSFREQ;
+        let mut tx = zero_timex();
+        tx.modes = libc::ADJ_STATUS;
+        tx.status = status;
+        adjtime(&mut tx)
+    }
+
     fn kernel_update(&mut self, u: &KernelPllUpdate) -> io::Result<()> {
         let mut tx = zero_timex();
         adjtime(&mut tx)?;
-        let keep = tx.status & (libc::STA_INS | libc::STA_DEL);
+        // An armed leap second and a hardpps discipline (flag3) stay.
+        let keep =
+            tx.status & (libc::STA_INS | libc::STA_DEL | libc::STA_PPSTIME | libc::STA_PPSFREQ);
         let mut tx = zero_timex();
         tx.modes = libc::ADJ_OFFSET
             | libc::ADJ_TIMECONST

@@ -75,6 +75,18 @@ const PPS_GETPARAMS: u64 = ioc(IOC_READ, 0xa1);
 const PPS_SETPARAMS: u64 = ioc(IOC_WRITE, 0xa2);
 const PPS_GETCAP: u64 = ioc(IOC_READ, 0xa3);
 const PPS_FETCH: u64 = ioc(IOC_READ | IOC_WRITE, 0xa4);
+const PPS_KC_BIND: u64 = ioc(IOC_WRITE, 0xa5);
+/// The kernel consumer of `PPS_KC_BIND`: the hardpps discipline.
+const PPS_KC_HARDPPS: libc::c_int = 0;
+
+/// `struct pps_bind_args` (linux/pps.h).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+struct PpsBindArgs {
+    tsformat: libc::c_int,
+    edge: libc::c_int,
+    consumer: libc::c_int,
+}
 
 /// A kernel PPS device (`/dev/ppsN`).
 #[derive(Debug)]
@@ -190,6 +202,27 @@ impl PpsSource {
         }))
     }
 
+    /// Binds the captured edge to the kernel's hardpps discipline (RFC 2783
+    /// `time_pps_kcbind`, Linux `PPS_KC_BIND`; needs CAP_SYS_TIME and a kernel built with
+    /// CONFIG_NTP_PPS). Only a kernel PPS device can: a stream says so.
+    pub fn bind_hardpps(&self) -> io::Result<()> {
+        let PpsSource::Kernel(k) = self else {
+            return Err(io::Error::other(
+                "the PPS is a timestamp stream, not a kernel PPS device",
+            ));
+        };
+        let mut args = PpsBindArgs {
+            tsformat: PPS_TSFMT_TSPEC,
+            edge: match k.edge {
+                Edge::Assert => PPS_CAPTUREASSERT,
+                Edge::Clear => PPS_CAPTURECLEAR,
+            },
+            consumer: PPS_KC_HARDPPS,
+        };
+        ioctl(k.file.as_raw_fd(), PPS_KC_BIND, &mut args)
+            .map_err(|e| io::Error::other(format!("PPS_KC_BIND: {e}")))
+    }
+
     /// "kernel PPS" or "timestamp stream", for the log.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -303,7 +336,9 @@ mod tests {
             assert_eq!(PPS_SETPARAMS, 0x400870a2);
             assert_eq!(PPS_GETCAP, 0x800870a3);
             assert_eq!(PPS_FETCH, 0xc00870a4);
+            assert_eq!(PPS_KC_BIND, 0x400870a5);
         }
+        assert_eq!(std::mem::size_of::<PpsBindArgs>(), 12);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use sundial::config::{Address, DefaultConfig, DevicePaths};
 use sundial::refclock::device::{pps_candidates, time_code_device};
 use sundial::refclock::input::{Edge, SerialSettings, read_timestamped};
-use sundial::refclock::{Fudge, Refclock, RefclockId};
+use sundial::refclock::{Fudge, FudgeFlags, Refclock, RefclockId};
 use sundial::system::Source;
 use sundial::time::NtpTime;
 
@@ -55,6 +55,10 @@ struct PpsLine {
     edges: u64,
     retry_at: Instant,
     last_error: Option<String>,
+    /// `fudge flag3`: hand the PPS to the kernel's hardpps discipline; `hardpps_tried` once
+    /// per opened source.
+    hardpps: bool,
+    hardpps_tried: bool,
 }
 
 #[derive(Debug)]
@@ -117,6 +121,7 @@ impl PpsLine {
                         self.edge
                     );
                     self.source = Some(s);
+                    self.hardpps_tried = false;
                     self.edges = 0;
                     self.last_error = None;
                     return;
@@ -205,6 +210,8 @@ impl Refclocks {
                 edges: 0,
                 retry_at: now,
                 last_error: None,
+                hardpps: driver.fudge().has(FudgeFlags::FLAG3),
+                hardpps_tried: false,
             });
             let mut c = HostRefclock { id, serial, pps };
             if let Some(s) = &mut c.serial {
@@ -320,6 +327,26 @@ impl Refclocks {
             }
         }
         self.ready.clear();
+        for c in &mut self.clocks {
+            let Some(line) = &mut c.pps else { continue };
+            let Some(source) = line.source.as_ref().filter(|_| line.hardpps) else {
+                continue;
+            };
+            if line.hardpps_tried {
+                continue;
+            }
+            line.hardpps_tried = true;
+            match clock.enable_hardpps(&mut || source.bind_hardpps()) {
+                Ok(()) => log::info!(
+                    "refclock {}: hardpps (fudge flag3): the kernel disciplines the clock from this PPS",
+                    c.id
+                ),
+                Err(e) => log::warn!(
+                    "refclock {}: fudge flag3 (hardpps) not available: {e}; the PPS disciplines the clock in user space",
+                    c.id
+                ),
+            }
+        }
         if self
             .last_pps_fetch
             .is_some_and(|t| now.duration_since(t) < PPS_FETCH_EVERY)
