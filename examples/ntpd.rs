@@ -433,7 +433,7 @@ impl<C: HostClock> Daemon<C> {
             }
             Duration::ZERO
         };
-        let mut gather = Coalescer::new(coalesce, Instant::now());
+        let mut gather = Coalescer::new(coalesce, RX_BATCH, Instant::now());
         loop {
             if let Some(sig) = host::signal::stop_requested() {
                 log::info!("signal {sig}: exiting");
