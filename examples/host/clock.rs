@@ -383,8 +383,8 @@ impl HostClock for RealClock {
         tx.modes = libc::ADJ_SETOFFSET | libc::ADJ_NANO;
         // timeval with tv_usec in nanoseconds (ADJ_NANO); tv_usec must be in 0..1e9.
         let ns = by.as_nanos();
-        tx.time.tv_sec = ns.div_euclid(1_000_000_000) as libc::time_t;
-        tx.time.tv_usec = ns.rem_euclid(1_000_000_000) as libc::suseconds_t;
+        tx.time.tv_sec = ns.div_euclid(1_000_000_000) as _;
+        tx.time.tv_usec = ns.rem_euclid(1_000_000_000) as _;
         adjtime(&mut tx)
     }
 

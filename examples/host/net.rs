@@ -487,7 +487,7 @@ impl Batch {
 /// signal interrupted the wait.
 pub fn poll_fds(pfds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<usize> {
     let ts = timeout.map(|d| libc::timespec {
-        tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_sec: d.as_secs().min(i32::MAX as u64) as _,
         tv_nsec: d.subsec_nanos() as libc::c_long,
     });
     let tsp = ts
