@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side server load test on loopback: chronyd (127.0.0.1:12300), ntpsec's ntpd
-# (127.0.0.1:123) and our ntpd example (127.0.0.1:12500, synchronised to chronyd; also a static
-# musl build on 127.0.0.1:12501 when the x86_64-unknown-linux-musl target is installed), same
+# (127.0.0.1:123) and our ntpd example (127.0.0.1:12500, synchronised to chronyd; the same with
+# --coalesce-us 0 on 12502; also a static musl build on 127.0.0.1:12501 when the
+# x86_64-unknown-linux-musl target is installed), same
 # loadgen parameters for each (4 sockets, batches of 32, at most 192 requests in flight): full
 # rate for 5 s, then a fixed 100 000 requests/s for 5 s, ROUNDS times (default 3) in turn, with
 # the load average at each run. Prints every run, then the medians and ratios to chronyd.
@@ -35,11 +36,14 @@ N=$!; pids+=("$N")
 sleep 1
 ours() {
     setpriv --bounding-set -sys_time "$1" --virtual-clock --port "$2" --listen 127.0.0.1 \
-        --server 127.0.0.1:12300 --minpoll 3 --maxpoll 4 >"$D/ours-$2.out" 2>&1 &
+        --server 127.0.0.1:12300 --minpoll 3 --maxpoll 4 "${@:3}" >"$D/ours-$2.out" 2>&1 &
     pids+=("$!")
 }
 ours target/release/examples/ntpd 12500
 servers=("chronyd 12300 $C" "ntpsec 123 $N" "ours 12500 ${pids[-1]}")
+# The same build without receive coalescing (what it saves, in the same run).
+ours target/release/examples/ntpd 12502 --coalesce-us 0
+servers+=("ours-nocoal 12502 ${pids[-1]}")
 if [ -n "$OURS_MUSL" ]; then
     ours "$OURS_MUSL" 12501
     servers+=("ours-musl 12501 ${pids[-1]}")
