@@ -77,10 +77,13 @@ impl Oscillator {
     }
 
     fn advance(&mut self, dt_ns: i64) {
-        let drift = i128::from(dt_ns) * i128::from(self.error_ppt + self.correction_ppt)
-            + i128::from(self.remainder);
-        self.offset_ns += (drift / 1_000_000_000_000) as i64;
-        self.remainder = (drift % 1_000_000_000_000) as i64;
+        // 64 bits suffice: a 50 ms step at up to ±500 ppm (5 * 10^8 ppt) is
+        // 2.5 * 10^16, far inside i64 (128-bit division would cost ~1 KB here).
+        let drift = dt_ns
+            .saturating_mul(self.error_ppt + self.correction_ppt)
+            .saturating_add(self.remainder);
+        self.offset_ns += drift / 1_000_000_000_000;
+        self.remainder = drift % 1_000_000_000_000;
     }
 
     fn apply(&mut self, adj: &ClockAdjustment) {
