@@ -17,7 +17,7 @@
 //! hours it does not. Owns only this arithmetic; knows nothing about clocks
 //! or packets.
 
-use super::wander::{Check, History, Snapshot};
+use super::wander::{Check, History, Snapshot, grown_phase_variance};
 use super::wide::{mul_div, mul_shr};
 use crate::int128::Sat128;
 use crate::int128::div_i128;
@@ -81,7 +81,9 @@ pub(crate) struct Innovation {
 impl Kalman {
     /// A filter that has seen one measurement `z` (ticks) of variance `r`
     /// (ticks²) at free time `t`, with prior frequency `b` (2^-48) of
-    /// variance `p11` (2^-96).
+    /// variance `p11` (2^-96). Out of line: the discipline starts a filter
+    /// in two places and the value is large (the history ring).
+    #[inline(never)]
     pub fn new(t: i128, z: i128, r: i128, b: i128, p11: i128) -> Kalman {
         Kalman {
             t,
@@ -153,13 +155,9 @@ impl Kalman {
         }
         self.x = self.x.sat_add(mul_shr(self.b, dt, 48));
         // dt² and dt³ in 2^-32 s² / 2^-32 s³.
-        let dt2 = mul_shr(dt, dt, 32);
+        let (spread, dt2) = grown_phase_variance(dt, self.p00, self.p01, self.p11);
         let dt3 = mul_shr(dt2, dt, 32);
-        let p00 = self
-            .p00
-            .sat_add(mul_shr(dt, self.p01, 48).sat_mul(2))
-            .sat_add(mul_shr(dt2, self.p11, 64))
-            .sat_add(div_i128(mul_shr(self.q, dt3, 64), 3));
+        let p00 = spread.sat_add(div_i128(mul_shr(self.q, dt3, 64), 3));
         let p01 = self
             .p01
             .sat_add(mul_shr(dt, self.p11, 48))
