@@ -269,7 +269,7 @@ impl NtpSocket {
     /// kernel receive timestamp (one `SCM_TIMESTAMPNS` per message).
     pub fn recv_batch(&self, batch: &mut Batch) -> io::Result<usize> {
         let n = batch.slots.len();
-        batch.point_headers(n, true);
+        batch.point_headers(0, n, true);
         // SAFETY: every header points into `batch` (slots, iovecs), alive and not moved
         // during the call.
         let rc = unsafe {
@@ -307,8 +307,16 @@ impl NtpSocket {
     /// Sends `batch.slots[..count]` (each `buf[..len]` to `peer`) with `sendmmsg`; returns how
     /// many the kernel took (a short count means the socket buffer is full).
     pub fn send_batch(&self, batch: &mut Batch, count: usize) -> io::Result<usize> {
-        let count = count.min(batch.slots.len());
-        for s in batch.slots.iter_mut().take(count) {
+        self.send_slots(batch, 0, count)
+    }
+
+    /// Sends `batch.slots[start..end]` like [`NtpSocket::send_batch`]; returns how many of
+    /// them the kernel took.
+    pub fn send_slots(&self, batch: &mut Batch, start: usize, end: usize) -> io::Result<usize> {
+        let end = end.min(batch.slots.len());
+        let start = start.min(end);
+        let count = end - start;
+        for s in batch.slots.iter_mut().skip(start).take(count) {
             let peer = s
                 .peer
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "slot without peer"))?;
@@ -316,7 +324,7 @@ impl NtpSocket {
             s.addr = ss;
             s.addr_len = len;
         }
-        batch.point_headers(count, false);
+        batch.point_headers(start, end, false);
         let mut sent = 0;
         while sent < count {
             // The system call itself, not the C library's function: musl's `sendmmsg` on 64-bit
@@ -324,12 +332,12 @@ impl NtpSocket {
             // which loses the batching. Our headers start zeroed, so their padding is zero and
             // the kernel reads them as its own layout.
             // SAFETY: headers point into `batch` (slots, iovecs), alive and not moved during
-            // the call; `sent < count <= hdrs.len()`.
+            // the call; `start + sent < end <= hdrs.len()`.
             let rc = unsafe {
                 libc::syscall(
                     libc::SYS_sendmmsg,
                     self.sock.as_raw_fd(),
-                    batch.hdrs.as_mut_ptr().add(sent),
+                    batch.hdrs.as_mut_ptr().add(start + sent),
                     (count - sent) as libc::c_uint,
                     0 as libc::c_int,
                 )
@@ -450,15 +458,16 @@ impl Batch {
         self.slots.len()
     }
 
-    /// Points the first `count` headers at their slots: for a receive, whole buffers, the
+    /// Points headers `start..end` at their slots: for a receive, whole buffers, the
     /// address storage and the control buffer; for a send, `buf[..len]` to `addr`.
-    fn point_headers(&mut self, count: usize, receive: bool) {
+    fn point_headers(&mut self, start: usize, end: usize, receive: bool) {
         let parts = self
             .slots
             .iter_mut()
             .zip(self.iovs.iter_mut())
             .zip(self.hdrs.iter_mut())
-            .take(count);
+            .take(end)
+            .skip(start);
         for ((s, iov), h) in parts {
             iov.iov_base = s.buf.as_mut_ptr().cast();
             iov.iov_len = if receive { SLOT } else { s.len.min(SLOT) };
