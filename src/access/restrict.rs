@@ -231,11 +231,16 @@ impl<const N: usize> RestrictList<N> {
     pub fn lookup(&self, from: SocketAddr) -> RestrictFlags {
         let (v6, value) = ip_key(from.ip());
         let port = from.port();
-        self.entries
-            .iter()
-            .filter(|e| e.matches(v6, value, port))
-            .max_by_key(|e| e.rank())
-            .map_or(self.default_flags(v6), |e| e.flags)
+        // The best-ranked match; on equal rank the later entry (as
+        // `max_by_key` would pick). A plain loop: on a 32-bit core the
+        // iterator chain over 128-bit keys costs twice the code.
+        let mut best: Option<&RestrictEntry> = None;
+        for e in self.entries.iter() {
+            if e.matches(v6, value, port) && best.is_none_or(|b| e.rank() >= b.rank()) {
+                best = Some(e);
+            }
+        }
+        best.map_or(self.default_flags(v6), |e| e.flags)
     }
 }
 
