@@ -379,23 +379,23 @@ fn report(board: &Board, osc: &Oscillator, counts: [u32; 3], used: usize, setup_
         } else {
             "server: stratum "
         })
-        .n(sys.stratum)
+        .n(sys.stratum.into())
         .s(" refid [")
-        .n(refid[0])
+        .n(refid[0].into())
         .s(", ")
-        .n(refid[1])
+        .n(refid[1].into())
         .s(", ")
-        .n(refid[2])
+        .n(refid[2].into())
         .s(", ")
-        .n(refid[3])
+        .n(refid[3].into())
         .s("], offset ")
         .n(osc.offset_ns)
         .s(" ns, ")
-        .n(answered)
+        .n(answered.into())
         .s(" client replies checked (last: stratum ")
-        .n(last_stratum)
+        .n(last_stratum.into())
         .s("), ")
-        .n(mode6_replies)
+        .n(mode6_replies.into())
         .s(" mode 6 replies; Ntp<5, 2, 1, 64> ")
         .n(core::mem::size_of::<Board>() as i64)
         .s(" bytes")
@@ -480,7 +480,11 @@ impl Line {
     }
 
     fn s(&mut self, text: &str) -> &mut Line {
-        for b in text.bytes() {
+        self.bytes(text.as_bytes())
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> &mut Line {
+        for &b in bytes {
             if let Some(slot) = self.buf.get_mut(self.len) {
                 *slot = b;
                 self.len += 1;
@@ -490,8 +494,7 @@ impl Line {
     }
 
     /// `v` in decimal.
-    fn n(&mut self, v: impl Into<i64>) -> &mut Line {
-        let v: i64 = v.into();
+    fn n(&mut self, v: i64) -> &mut Line {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut m = v.unsigned_abs();
@@ -505,11 +508,10 @@ impl Line {
                 break;
             }
         }
-        let text = core::str::from_utf8(digits.get(at..).unwrap_or(&[])).unwrap_or("?");
         if v < 0 {
             self.s("-");
         }
-        self.s(text)
+        self.bytes(digits.get(at..).unwrap_or(&[]))
     }
 
     fn emit(&mut self) {
