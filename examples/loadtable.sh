@@ -8,9 +8,14 @@
 # the load average at each run. Prints every run, then the medians and ratios to chronyd.
 # Needs the peers `.ci/run` installs; no daemon may hold those ports. Every daemon runs without
 # CAP_SYS_TIME; all are stopped by pid at the end.
+# FIFO=1 runs every server and the generator under SCHED_FIFO (chrt -f 20), so other work on a
+# shared machine cannot starve them (the kernel still keeps 5 % for everything else); every
+# wake-up is then immediate, which favours no server.
 # Usage: bash examples/loadtable.sh   (from the repository root)
 set -euo pipefail
 ROUNDS=${ROUNDS:-3}
+RT=()
+if [ "${FIFO:-0}" = 1 ]; then RT=(chrt -f 20); fi
 cargo build --release --example loadgen --example ntpd -q
 MUSL=x86_64-unknown-linux-musl
 OURS_MUSL=""
@@ -29,13 +34,13 @@ flock 9
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$D"; }
 trap cleanup EXIT
-setpriv --bounding-set -sys_time "$CHRONYD" -x -u root -d -f "$D/chrony.conf" >"$D/chronyd.out" 2>&1 &
+${RT[@]+"${RT[@]}"} setpriv --bounding-set -sys_time "$CHRONYD" -x -u root -d -f "$D/chrony.conf" >"$D/chronyd.out" 2>&1 &
 C=$!; pids+=("$C")
-setpriv --bounding-set -sys_time ntpd -n -c "$D/ntp.conf" >"$D/ntpd.out" 2>&1 &
+${RT[@]+"${RT[@]}"} setpriv --bounding-set -sys_time ntpd -n -c "$D/ntp.conf" >"$D/ntpd.out" 2>&1 &
 N=$!; pids+=("$N")
 sleep 1
 ours() {
-    setpriv --bounding-set -sys_time "$1" --virtual-clock --port "$2" --listen 127.0.0.1 \
+    ${RT[@]+"${RT[@]}"} setpriv --bounding-set -sys_time "$1" --virtual-clock --port "$2" --listen 127.0.0.1 \
         --server 127.0.0.1:12300 --minpoll 3 --maxpoll 4 "${@:3}" >"$D/ours-$2.out" 2>&1 &
     pids+=("$!")
 }
@@ -64,7 +69,7 @@ for round in $(seq "$ROUNDS"); do
             else
                 args=(--requests 500000 --rate 100000 --duration 5)
             fi
-            out=$($L --target "127.0.0.1:$2" "${args[@]}" --server-pid "$3" --json)
+            out=$(${RT[@]+"${RT[@]}"} $L --target "127.0.0.1:$2" "${args[@]}" --server-pid "$3" --json)
             load=$(cut -d' ' -f1 /proc/loadavg)
             line="$round $1 $mode $(echo "$out" | json replies_per_second) $(echo "$out" | json server_cpu_us_per_request) $(echo "$out" | json loss_percent) $load"
             echo "$line" >>"$R"
@@ -73,7 +78,7 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 echo
-echo "medians over $ROUNDS rounds (replies/s, µs CPU per request; ratio = median of per-round ratios to chronyd):"
+echo "medians over $ROUNDS rounds${RT[@]+ (SCHED_FIFO)} (replies/s, µs CPU per request; ratio = median of per-round ratios to chronyd):"
 for mode in full 100k; do
     for t in "${servers[@]}"; do
         set -- $t
