@@ -722,7 +722,7 @@ fn build<C: HostClock>(
     for w in &built.warnings {
         log::warn!("{w}");
     }
-    let ntp = built.ntp;
+    let mut ntp = built.ntp;
     if built.kernel_discipline {
         let start = o
             .overrides
@@ -730,11 +730,14 @@ fn build<C: HostClock>(
             .saved_frequency
             .unwrap_or_else(|| clock.frequency());
         match clock.enable_kernel_pll(start) {
-            Ok(()) => log::info!(
-                "enable kernel: the kernel PLL disciplines the {} clock (from {} ppm)",
-                clock.name(),
-                start
-            ),
+            Ok(()) => {
+                ntp.set_kernel_pll(true);
+                log::info!(
+                    "enable kernel: the kernel PLL disciplines the {} clock (from {} ppm)",
+                    clock.name(),
+                    start
+                )
+            }
             Err(e) => log::warn!("enable kernel: {e}; the daemon disciplines the clock itself"),
         }
     }

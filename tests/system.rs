@@ -321,6 +321,7 @@ fn client_converges_to_server_from_10ms() {
 fn kernel_pll_gets_each_sample_once_and_disciplines_the_clock() {
     let mut client = client_node(10e6, SystemConfig::default());
     client.kernel = Some(KernelPll::default());
+    client.ntp.set_kernel_pll(true);
     let (_, client) = run(server_node(), client, 3600.0, 1e5);
     let updates = &client.kernel_updates;
     // Polls every 64 s; an update only when the filter picks a newer sample.

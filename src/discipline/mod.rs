@@ -171,6 +171,9 @@ pub struct Discipline {
     leap_day: i64,
     adjusted: bool,
     last_offset: NtpDuration,
+    /// Sum of the leap-second steps put into the correction history,
+    /// ticks (wrapping): they move the clock and the reference alike.
+    leaps: i64,
     events: EventQueue<4>,
 }
 
@@ -215,6 +218,7 @@ impl Discipline {
             leap_day: 0,
             adjusted: false,
             last_offset: NtpDuration::ZERO,
+            leaps: 0,
             events: EventQueue::default(),
         }
     }
@@ -281,6 +285,39 @@ impl Discipline {
         self.envelope.clear();
         self.noise = Noise::new();
         self.gated = 0;
+    }
+
+    /// A mark of how far our corrections (slews, drift correction; not leap
+    /// seconds) have moved the clock by local time `now`: 2^-32 s, wrapping.
+    /// Take one when a source's sample arrives, and hand it to
+    /// [`moved_since`](Self::moved_since) later.
+    #[inline(never)]
+    pub fn correction_mark(&self, now: NtpTime) -> i64 {
+        // Nothing corrected before the first adjustment (no epoch yet), nor
+        // is anything known before the last step (the caller forgets its
+        // marks then).
+        let a = self.epoch.map_or(0, |epoch| {
+            let t = i128::from(now.duration_since(epoch).to_bits());
+            self.steer.correction_at(t).unwrap_or(0)
+        });
+        (a as i64).wrapping_sub(self.leaps)
+    }
+
+    /// How far our steering has moved the clock between local time `at`
+    /// (with its [`correction_mark`](Self::correction_mark) `mark`) and
+    /// `now`, beyond the drift correction in force now (2^-32 s): subtract
+    /// it from an offset measured at `at` to get that offset as of `now`.
+    /// Older offsets in the sources' clock filters are otherwise still in
+    /// the clock's old frame: after the first correction (a 10 ms offset is
+    /// slewed in a fraction of a second) the minimum-delay sample may be
+    /// one from before it, and selection would compare sources 10 ms apart
+    /// that agree.
+    #[inline(never)]
+    pub fn moved_since(&self, at: NtpTime, mark: i64, now: NtpTime) -> NtpDuration {
+        let dt = i128::from(now.duration_since(at).to_bits());
+        let drift = wide::mul_shr(self.base, dt, 48);
+        let moved = i128::from(self.correction_mark(now).wrapping_sub(mark)).sat_sub(drift);
+        duration_of(moved)
     }
 
     /// The leap indicator of the selected sources (RFC 5905 system leap).
@@ -408,6 +445,7 @@ impl Discipline {
                     midnight.sat_sub(SEC)
                 };
                 self.steer.step(jump_at, delta, self.steer.rate());
+                self.leaps = self.leaps.wrapping_add(delta as i64);
                 if let Some(k) = self.kalman.as_mut() {
                     k.shift(delta);
                 }
@@ -744,6 +782,28 @@ mod tests {
         let back = d.handle_timeout(end).unwrap();
         assert_eq!(back.slew_until, None);
         assert_eq!(back.frequency, d.frequency());
+    }
+
+    #[test]
+    fn moved_since_tells_how_far_a_slew_took_the_clock() {
+        let mut d = Discipline::new(DisciplineConfig::DEFAULT, None);
+        // Marks before the first adjustment: nothing moved yet.
+        let mark = d.correction_mark(t(0));
+        assert_eq!(d.moved_since(t(0), mark, t(0)), NtpDuration::ZERO);
+        // 10 ms ahead: slewed back within a second; an offset measured
+        // before the slew (-10 ms) is about zero in the present frame.
+        let adj = d.update(t(0), &m(-10_000, 0)).unwrap();
+        let end = adj.slew_until.unwrap();
+        assert!(end < t(1));
+        let _ = d.handle_timeout(end);
+        let moved = d.moved_since(t(0), mark, t(30));
+        let left = NtpDuration::from_micros(-10_000) - moved;
+        assert!(left.abs() < NtpDuration::from_micros(2), "{left}");
+        // A mark taken after the slew: nothing moved since (the drift
+        // correction in force is not a move).
+        let later = d.correction_mark(t(5));
+        let moved = d.moved_since(t(5), later, t(30));
+        assert!(moved.abs() < NtpDuration::from_micros(1), "{moved}");
     }
 
     /// A clock that applies the slew `late` after it was returned and its

@@ -26,6 +26,12 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     /// Selection, then (if the system peer has a sample the discipline has not
     /// seen) a discipline update, then the system variables.
     pub(crate) fn clock_update(&mut self, now: NtpTime) {
+        if !self.kernel_pll() {
+            let mark = self.discipline.correction_mark(now);
+            for slot in self.slots.iter_mut() {
+                slot.note_mark(mark);
+            }
+        }
         let mut candidates: heapless::Vec<Candidate, A> = heapless::Vec::new();
         for (index, slot) in self.slots.iter_mut().enumerate() {
             let Some(update) = slot.update else {
@@ -75,7 +81,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             };
             let candidate = Candidate {
                 id: index,
-                offset: f.offset,
+                offset: present_offset(&self.discipline, slot, &f, now),
                 delay: f.delay,
                 dispersion,
                 jitter,
@@ -258,7 +264,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     fn feed_discipline(&mut self, now: NtpTime, selection: Option<&Selection>) {
         let pps_only = selection.is_some_and(|s| s.pps);
         let lone = self.slots.len() == 1 && selection.is_none();
-        let agree = self.agreeing_survivors(selection);
+        let agree = self.agreeing_survivors(selection, now);
         let mut fresh: heapless::Vec<Sample, A> = heapless::Vec::new();
         for (index, slot) in self.slots.iter_mut().enumerate() {
             if !lone && !agree.get(index).copied().unwrap_or(false) {
@@ -305,7 +311,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     /// intersection and clustering keep a source 50 ms off among the
     /// survivors, and feeding its exchanges would pull the clock away.
     /// Without a majority group nothing is fed but a `prefer` system peer.
-    fn agreeing_survivors(&self, selection: Option<&Selection>) -> [bool; A] {
+    fn agreeing_survivors(&self, selection: Option<&Selection>, now: NtpTime) -> [bool; A] {
         let mut agree = [false; A];
         let Some(selection) = selection else {
             return agree;
@@ -323,7 +329,8 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             };
             let f = update.filter;
             let bound = (f.delay.shift(-1) + f.jitter.saturating_mul(2)).max(AGREEMENT_FLOOR);
-            let _ = members.push((index, f.offset, bound));
+            let offset = present_offset(&self.discipline, slot, &f, now);
+            let _ = members.push((index, offset, bound));
         }
         let agrees = |a: &(usize, NtpDuration, NtpDuration),
                       b: &(usize, NtpDuration, NtpDuration)| {
@@ -421,4 +428,25 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                     if !self.refclock_driver(r.id()).is_some_and(|d| d.status(now).sync.is_usable()))
         })
     }
+}
+
+/// A filter output's offset brought to the clock's frame at `now`: minus
+/// how far our own corrections moved the clock since its sample was taken
+/// (beyond the drift correction). A clock filter keeps the minimum-delay
+/// sample of the last eight, which may predate a large slew: right after
+/// start the first correction removes the initial offset in a fraction of
+/// a second, and sources still reporting a sample from before it would
+/// look that far from the ones already past it (selection then found no
+/// majority for minutes while the clock ran on an unconverged frequency).
+/// Unchanged if the sample's mark is unknown. Out of line: two callers.
+#[inline(never)]
+fn present_offset(
+    discipline: &crate::discipline::Discipline,
+    slot: &super::slot::Slot,
+    f: &crate::association::FilterOutput,
+    now: NtpTime,
+) -> NtpDuration {
+    slot.mark_at(f.sample_time).map_or(f.offset, |mark| {
+        f.offset - discipline.moved_since(f.sample_time, mark, now)
+    })
 }

@@ -75,6 +75,21 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         self.kernel_update.take()
     }
 
+    /// The host lets a kernel PLL discipline the clock (`on`) or applies the
+    /// core's adjustments itself (the default). Under a kernel PLL the
+    /// core's frequency and slews are not applied, so selection compares
+    /// the sources' offsets as measured instead of taking them to the
+    /// present through the discipline's corrections.
+    pub fn set_kernel_pll(&mut self, on: bool) {
+        self.kernel_pll = on;
+    }
+
+    /// Whether [`set_kernel_pll`](Self::set_kernel_pll) said a kernel PLL
+    /// disciplines the clock.
+    pub(crate) fn kernel_pll(&self) -> bool {
+        self.kernel_pll
+    }
+
     /// Called by the clock update with the combined offset and jitter of
     /// the selection whose system peer (polling at `poll`) took its sample at
     /// `sample_time`: records a kernel update if that sample is new and its

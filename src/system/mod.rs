@@ -182,6 +182,8 @@ pub struct Ntp<
     kernel_update: Option<kernel_pll::KernelPllUpdate>,
     /// Sample time of the last kernel PLL update offered.
     kernel_sample: Option<NtpTime>,
+    /// The host hands the clock to a kernel PLL (`set_kernel_pll`).
+    kernel_pll: bool,
 }
 
 impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
@@ -218,6 +220,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             adjustment_outstanding: false,
             kernel_update: None,
             kernel_sample: None,
+            kernel_pll: false,
             events: EventQueue::default(),
             counters: SystemCounters::default(),
             rng,

@@ -2,6 +2,7 @@
 //! clock, plus what the system keeps about it (its id, selection flags and
 //! last tally, and the filter output waiting for selection).
 
+use crate::association::filter::NSTAGE;
 use crate::association::{Association, PeerUpdate, PeerVariables};
 use crate::event::AssociationId;
 use crate::sample::Sample;
@@ -35,6 +36,15 @@ pub(crate) struct Slot {
     pub(crate) was_reachable: bool,
     /// Local time of the newest sample given to the discipline.
     pub(crate) fed: Option<NtpTime>,
+    /// For the samples in the filter (a ring, oldest overwritten): local
+    /// time and the discipline's correction mark then, to bring an older
+    /// filter output into the clock's present frame (see
+    /// `Discipline::moved_since`).
+    marks: [(NtpTime, i64); NSTAGE],
+    /// Where the next mark goes in `marks`.
+    next_mark: usize,
+    /// The mark of the filter output's sample, which may outlive its stage.
+    output_mark: (NtpTime, i64),
 }
 
 impl Slot {
@@ -47,6 +57,9 @@ impl Slot {
             update: None,
             was_reachable: false,
             fed: None,
+            marks: [(NtpTime::MIN, 0); NSTAGE],
+            next_mark: 0,
+            output_mark: (NtpTime::MIN, 0),
         }
     }
 
@@ -113,6 +126,37 @@ impl Slot {
         }
         self.update = None;
         self.fed = None;
+        self.marks = [(NtpTime::MIN, 0); NSTAGE];
+        self.output_mark = (NtpTime::MIN, 0);
+    }
+
+    /// Records `mark` (the discipline's correction mark now) for the newest
+    /// sample in the filter, if it has none yet.
+    /// Also keeps the mark of the filter output's sample.
+    pub(crate) fn note_mark(&mut self, mark: i64) {
+        let last = (self.next_mark + NSTAGE - 1) % NSTAGE;
+        if let Some(sample) = self.newest_sample().filter(|s| !s.is_dummy())
+            && self.marks.get(last).is_none_or(|m| m.0 != sample.time)
+        {
+            // A ring, not a shift: shifting links memmove on a Cortex-M.
+            if let Some(m) = self.marks.get_mut(self.next_mark) {
+                *m = (sample.time, mark);
+            }
+            self.next_mark = (self.next_mark + 1) % NSTAGE;
+        }
+        if let Some(time) = self.update.map(|u| u.filter.sample_time)
+            && let Some(mark) = self.marks.iter().find(|m| m.0 == time).map(|m| m.1)
+        {
+            self.output_mark = (time, mark);
+        }
+    }
+
+    /// The correction mark recorded for the sample taken at `time`.
+    pub(crate) fn mark_at(&self, time: NtpTime) -> Option<i64> {
+        if self.output_mark.0 == time {
+            return Some(self.output_mark.1);
+        }
+        self.marks.iter().find(|m| m.0 == time).map(|m| m.1)
     }
 }
 
