@@ -310,24 +310,6 @@ fn refid_text(refid: &str) -> String {
     }
 }
 
-/// `NAME(unit)` for a `127.127.T.U` address, as ntpq shows reference clocks:
-/// our drivers' names from the core, a few other ntpd drivers' from here.
-fn refclock_name(srcadr: &str) -> Option<String> {
-    let id = sundial::refclock::RefclockId::from_ip(srcadr.parse().ok()?)?;
-    if let Some(name) = id.name() {
-        return Some(name.to_string());
-    }
-    let driver = match id.driver {
-        28 => "SHM",
-        29 => "GPS_PALISADE",
-        30 => "GPS_ONCORE",
-        40 => "JJY",
-        46 => "GPSD_JSON",
-        _ => return None,
-    };
-    Some(format!("{driver}({})", id.unit))
-}
-
 fn peers(s: &mut Session) -> Result<(), String> {
     let (_, list) = s.associations()?;
     println!("     remote           refid      st t when poll reach   delay   offset   jitter");
@@ -342,7 +324,10 @@ fn peers(s: &mut Session) -> Result<(), String> {
         let remote = var(&vars, "srchost")
             .filter(|h| !h.is_empty())
             .map(str::to_string)
-            .or_else(|| refclock_name(srcadr))
+            .or_else(|| {
+                let addr = srcadr.parse().ok()?;
+                sundial::control::client::refclock_display_name(addr).map(|n| n.to_string())
+            })
             .unwrap_or_else(|| srcadr.to_string());
         let refid = refid_text(var(&vars, "refid").unwrap_or(""));
         let stratum = num(&vars, "stratum") as i64;

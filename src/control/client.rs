@@ -530,9 +530,43 @@ pub fn associations(data: &[u8]) -> Result<impl Iterator<Item = AssociationEntry
     }))
 }
 
+/// The name `ntpq -p` shows for the reference clock at `addr` (`127.127.T.U`)
+/// when the server sends no `srchost` (ntpd 4.2.8): the names of this crate's
+/// drivers ([`RefclockId::name`](crate::refclock::RefclockId::name)) and of a
+/// few other ntpd drivers a server may run (`SHM`, `GPS_PALISADE`,
+/// `GPS_ONCORE`, `JJY`, `GPSD_JSON`). `None` for other addresses and types.
+pub fn refclock_display_name(addr: core::net::IpAddr) -> Option<crate::refclock::id::RefclockName> {
+    let id = crate::refclock::RefclockId::from_ip(addr)?;
+    if let Some(name) = id.name() {
+        return Some(name);
+    }
+    let driver = match id.driver {
+        28 => "SHM",
+        29 => "GPS_PALISADE",
+        30 => "GPS_ONCORE",
+        40 => "JJY",
+        46 => "GPSD_JSON",
+        _ => return None,
+    };
+    Some(crate::refclock::id::RefclockName {
+        driver,
+        unit: id.unit,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn refclock_display_names() {
+        let name = |a: &str| refclock_display_name(a.parse().unwrap()).map(|n| n.to_string());
+        assert_eq!(name("127.127.20.0").as_deref(), Some("GPS_NMEA(0)"));
+        assert_eq!(name("127.127.28.2").as_deref(), Some("SHM(2)"));
+        assert_eq!(name("127.127.99.0"), None);
+        assert_eq!(name("192.0.2.1"), None);
+    }
     use crate::wire::LeapIndicator;
 
     fn frag(offset: u16, data: &[u8], more: bool) -> ControlRepr<'_> {
