@@ -280,26 +280,17 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         if self.slots.is_full() {
             return Err(SystemError::TooManyAssociations);
         }
-        let id = self.allocate_id();
         let entropy = self.rng.next_u64();
-        let slot = Slot::new(
-            id,
-            Source::Network(Association::new(config, now, entropy)),
-            flags,
-        );
-        self.slots
-            .push(slot)
-            .map_err(|_| SystemError::TooManyAssociations)?;
-        self.emit(Event::AssociationMobilized {
-            id,
-            remote: config.remote,
-        });
-        Ok(id)
+        let source = Source::Network(Association::new(config, now, entropy));
+        self.mobilize(source, flags, config.remote)
     }
 
     /// Adds a reference clock (`server 127.127.T.U mode M` with its `fudge`)
     /// at local time `now`, with selection flags (`prefer`, `noselect`,
     /// `true`). Polled every 16 s by default (`poll` overrides).
+    // Out of line: inlined into a caller that keeps `Ntp` in a static, the
+    // driver (~1.2 KB) is stored field by field at absolute addresses.
+    #[inline(never)]
     pub fn add_refclock(
         &mut self,
         driver: Refclock,
@@ -320,7 +311,6 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         if self.drivers.is_full() {
             return Err(SystemError::TooManyRefclocks);
         }
-        let id = self.allocate_id();
         let entropy = self.rng.next_u64();
         let source = RefclockSource::new(
             clock,
@@ -331,18 +321,30 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         self.drivers
             .push(driver)
             .map_err(|_| SystemError::TooManyRefclocks)?;
-        if self
-            .slots
-            .push(Slot::new(id, Source::Refclock(source), flags))
-            .is_err()
-        {
-            let _ = self.drivers.pop();
-            return Err(SystemError::TooManyAssociations);
-        }
-        self.emit(Event::AssociationMobilized {
-            id,
-            remote: SocketAddr::new(core::net::IpAddr::V4(clock.to_ipv4()), 123),
-        });
+        let remote = SocketAddr::new(core::net::IpAddr::V4(clock.to_ipv4()), 123);
+        self.mobilize(Source::Refclock(source), flags, remote)
+            .inspect_err(|_| {
+                let _ = self.drivers.pop();
+            })
+    }
+
+    /// Puts `source` (whose remote is `remote`) into a free slot under a new
+    /// id and announces it. Shared by the `add_*` calls; out of line so a
+    /// slot (800 bytes on a Cortex-M) is built in one place: inlined into a
+    /// caller that holds `Ntp` in a static, it is stored field by field at
+    /// absolute addresses, ~0.4 KB of code per caller.
+    #[inline(never)]
+    fn mobilize(
+        &mut self,
+        source: Source,
+        flags: CandidateFlags,
+        remote: SocketAddr,
+    ) -> Result<AssociationId, SystemError> {
+        let id = self.allocate_id();
+        self.slots
+            .push(Slot::new(id, source, flags))
+            .map_err(|_| SystemError::TooManyAssociations)?;
+        self.emit(Event::AssociationMobilized { id, remote });
         Ok(id)
     }
 
