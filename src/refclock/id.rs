@@ -80,6 +80,18 @@ impl RefclockId {
         }
     }
 
+    /// The cargo feature that builds this clock's driver: `meinberg` (type 8),
+    /// `nmea` (20), `pps` (22); `None` for the local clock (always built) and for
+    /// types this crate does not implement.
+    pub const fn feature(self) -> Option<&'static str> {
+        match self.driver {
+            DRIVER_PARSE => Some("meinberg"),
+            DRIVER_NMEA => Some("nmea"),
+            DRIVER_PPS => Some("pps"),
+            _ => None,
+        }
+    }
+
     /// The clock's name as ntpd's `ntpq -p` shows it, `NAME(unit)`
     /// (`GPS_NMEA(0)`); `None` if the driver type has no name here.
     pub const fn name(self) -> Option<RefclockName> {

@@ -64,9 +64,11 @@ use crate::sample::Sample;
 use crate::time::{NtpDuration, NtpTime};
 use input::{Edge, SerialSettings};
 use local::LocalClock;
+#[cfg(feature = "meinberg")]
 use meinberg_clock::{MeinbergClock, MeinbergConfig, MeinbergMode};
+#[cfg(feature = "nmea")]
 use nmea_clock::{NMEA_PRECISION, NMEA_REFID, NmeaClock, NmeaConfig};
-use pps::{PPS_PRECISION, PPS_REFID, PpsClock};
+use pps::{PPS_PRECISION, PpsClock};
 
 /// How old (s) a serial clock's latest offset may be to number an attached PPS edge.
 pub const NUMBERING_MAX_AGE_SECONDS: i64 = 2;
@@ -79,6 +81,9 @@ pub enum RefclockError {
     UnsupportedDriver(u8),
     /// The `mode` is not supported by this driver (parse driver: only 0, 1, 2, 7, +128).
     UnsupportedMode(u32),
+    /// Driver type T is implemented but compiled out of this build: its cargo
+    /// feature ([`RefclockId::feature`]) is off.
+    NotBuilt(u8),
 }
 
 impl fmt::Display for RefclockError {
@@ -88,6 +93,11 @@ impl fmt::Display for RefclockError {
                 write!(f, "reference clock type {t} not supported")
             }
             RefclockError::UnsupportedMode(m) => write!(f, "mode {m} not supported by this driver"),
+            RefclockError::NotBuilt(t) => write!(
+                f,
+                "reference clock type {t} is not built in (cargo feature `{}` is off)",
+                RefclockId::new(*t, 0).feature().unwrap_or("?")
+            ),
         }
     }
 }
@@ -95,17 +105,21 @@ impl fmt::Display for RefclockError {
 #[cfg(feature = "std")]
 impl std::error::Error for RefclockError {}
 
-/// The driver behind a [`Refclock`].
+/// The driver behind a [`Refclock`]. The local clock is always built; the others
+/// only with their cargo feature (`meinberg`, `nmea`, `pps`; all on by default).
 #[derive(Clone, Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum Driver {
     /// Type 1.
     Local(LocalClock),
-    /// Type 8, Meinberg standard time string.
+    /// Type 8, Meinberg standard time string (feature `meinberg`).
+    #[cfg(feature = "meinberg")]
     Meinberg(MeinbergClock),
-    /// Type 20.
+    /// Type 20 (feature `nmea`).
+    #[cfg(feature = "nmea")]
     Nmea(NmeaClock),
-    /// Type 22.
+    /// Type 22 (feature `pps`; a PPS attached to a serial clock does not need it).
+    #[cfg(feature = "pps")]
     Pps(PpsClock),
 }
 
@@ -121,31 +135,38 @@ pub struct Refclock {
 
 impl Refclock {
     /// Creates the clock `id` (`127.127.T.U`) with ntpd's `mode` and `fudge`.
+    /// A driver compiled out of this build is refused with [`RefclockError::NotBuilt`].
     pub fn new(id: RefclockId, mode: u32, fudge: Fudge) -> Result<Self, RefclockError> {
-        let mut attached_pps = None;
-        let driver = match id.driver {
-            id::DRIVER_LOCAL => Driver::Local(LocalClock::new(id.unit, mode & 1 == 1, &fudge)),
+        let (driver, attached_pps) = match id.driver {
+            id::DRIVER_LOCAL => (
+                Driver::Local(LocalClock::new(id.unit, mode & 1 == 1, &fudge)),
+                None,
+            ),
+            #[cfg(feature = "meinberg")]
             id::DRIVER_PARSE => {
                 let m =
                     MeinbergMode::from_mode(mode).ok_or(RefclockError::UnsupportedMode(mode))?;
-                if mode & 128 != 0 {
-                    // Parse driver: time2 is the PPS offset unless flag1 makes it the trust time.
-                    let cal = if fudge.has(FudgeFlags::FLAG1) {
-                        NtpDuration::ZERO
-                    } else {
-                        fudge.time2
-                    };
-                    attached_pps = Some(PpsClock::new(cal, fudge));
-                }
-                Driver::Meinberg(MeinbergClock::new(MeinbergConfig::new(m, fudge)))
+                // Parse driver: time2 is the PPS offset unless flag1 makes it the trust time.
+                let cal = if fudge.has(FudgeFlags::FLAG1) {
+                    NtpDuration::ZERO
+                } else {
+                    fudge.time2
+                };
+                (
+                    Driver::Meinberg(MeinbergClock::new(MeinbergConfig::new(m, fudge))),
+                    (mode & 128 != 0).then(|| PpsClock::new(cal, fudge)),
+                )
             }
-            id::DRIVER_NMEA => {
-                if fudge.has(FudgeFlags::FLAG1) {
-                    attached_pps = Some(PpsClock::new(fudge.time1, fudge));
-                }
-                Driver::Nmea(NmeaClock::new(NmeaConfig::new(mode, fudge)))
-            }
-            id::DRIVER_PPS => Driver::Pps(PpsClock::new(fudge.time1, fudge)),
+            #[cfg(feature = "nmea")]
+            id::DRIVER_NMEA => (
+                Driver::Nmea(NmeaClock::new(NmeaConfig::new(mode, fudge))),
+                fudge
+                    .has(FudgeFlags::FLAG1)
+                    .then(|| PpsClock::new(fudge.time1, fudge)),
+            ),
+            #[cfg(feature = "pps")]
+            id::DRIVER_PPS => (Driver::Pps(PpsClock::new(fudge.time1, fudge)), None),
+            other if id.feature().is_some() => return Err(RefclockError::NotBuilt(other)),
             other => return Err(RefclockError::UnsupportedDriver(other)),
         };
         Ok(Self {
@@ -180,22 +201,24 @@ impl Refclock {
     /// Serial settings the host must configure, or `None` for clocks without a serial line.
     pub fn serial_settings(&self) -> Option<SerialSettings> {
         match &self.driver {
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => Some(c.config().serial_settings()),
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => Some(c.config().mode.serial_settings()),
-            Driver::Local(_) | Driver::Pps(_) => None,
+            _ => None,
         }
     }
 
     /// The PPS edge to capture (`fudge flag2`), or `None` if this clock takes no edges.
     pub fn pps_edge(&self) -> Option<Edge> {
-        let takes_edges = matches!(self.driver, Driver::Pps(_)) || self.attached_pps.is_some();
+        let takes_edges = self.needs_numbering() || self.attached_pps.is_some();
         takes_edges.then(|| Edge::from_fudge(&self.fudge))
     }
 
     /// Whether [`Refclock::handle_pps`] needs a numbering offset from the system (type 22:
     /// the prefer peer's offset). Attached PPS numbers itself.
     pub fn needs_numbering(&self) -> bool {
-        matches!(self.driver, Driver::Pps(_))
+        self.id.driver == id::DRIVER_PPS
     }
 
     /// Sets the trust time: how long after its last good data a clock that lost its signal is
@@ -205,8 +228,11 @@ impl Refclock {
     /// site policy ("believe the GPS for 6 h after loss"). No effect on the local clock.
     pub fn set_trust_time(&mut self, trust: NtpDuration) {
         match &mut self.driver {
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => c.set_trust_time(trust),
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => c.set_trust_time(trust),
+            #[cfg(feature = "pps")]
             Driver::Pps(p) => p.set_trust_time(trust),
             Driver::Local(_) => {}
         }
@@ -216,11 +242,17 @@ impl Refclock {
     }
 
     /// Feeds serial bytes; `rx_time` is the local arrival time of the last byte.
+    #[cfg_attr(
+        not(any(feature = "nmea", feature = "meinberg")),
+        allow(unused_variables)
+    )]
     pub fn handle_serial(&mut self, bytes: &[u8], rx_time: NtpTime) {
         match &mut self.driver {
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => c.handle_serial(bytes, rx_time),
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => c.handle_serial(bytes, rx_time),
-            Driver::Local(_) | Driver::Pps(_) => {}
+            _ => {}
         }
     }
 
@@ -230,15 +262,18 @@ impl Refclock {
     /// ignored.
     pub fn handle_pps(&mut self, edge: NtpTime, numbering: Option<NtpDuration>) {
         let max_age = NtpDuration::from_seconds(NUMBERING_MAX_AGE_SECONDS);
-        let own = match &self.driver {
+        let own: Option<(NtpDuration, NtpTime)> = match &self.driver {
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => c.latest_offset(),
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => c.latest_offset(),
-            Driver::Local(_) | Driver::Pps(_) => None,
+            _ => None,
         };
         let own = own
             .filter(|(_, at)| (edge - *at).abs() <= max_age)
             .map(|(offset, _)| offset);
         match (&mut self.driver, &mut self.attached_pps) {
+            #[cfg(feature = "pps")]
             (Driver::Pps(p), _) => {
                 let _ = p.handle_edge(edge, numbering);
             }
@@ -254,12 +289,15 @@ impl Refclock {
     /// least-squares line far past both). The next poll starts afresh.
     pub fn clock_stepped(&mut self) {
         match &mut self.driver {
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => {
                 let _ = c.take();
             }
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => {
                 let _ = c.take();
             }
+            #[cfg(feature = "pps")]
             Driver::Pps(p) => {
                 let _ = p.take();
             }
@@ -275,25 +313,23 @@ impl Refclock {
     /// synchronised). The local clock answers every poll.
     pub fn poll(&mut self, now: NtpTime) -> Option<Sample> {
         let usable = self.status(now).sync.is_usable();
-        let serial_precision = self.serial_precision();
         let sample = match &mut self.driver {
             Driver::Local(c) => Some(c.sample(now)),
+            #[cfg(feature = "pps")]
             Driver::Pps(p) => p.take().map(|c| c.to_sample(PPS_PRECISION)),
-            Driver::Nmea(c) => combine(c.take(), self.attached_pps.as_mut(), serial_precision),
-            Driver::Meinberg(c) => combine(c.take(), self.attached_pps.as_mut(), serial_precision),
+            #[cfg(feature = "nmea")]
+            Driver::Nmea(c) => combine(c.take(), self.attached_pps.as_mut(), NMEA_PRECISION),
+            #[cfg(feature = "meinberg")]
+            Driver::Meinberg(c) => {
+                let precision = c.config().mode.precision();
+                combine(c.take(), self.attached_pps.as_mut(), precision)
+            }
         };
         let sample = sample.filter(|_| usable);
         if let Some(s) = &sample {
             self.last_sample = Some(s.time);
         }
         sample
-    }
-
-    fn serial_precision(&self) -> i8 {
-        match &self.driver {
-            Driver::Meinberg(c) => c.config().mode.precision(),
-            _ => NMEA_PRECISION,
-        }
     }
 
     fn pps_locked(&self, now: NtpTime) -> bool {
@@ -309,8 +345,11 @@ impl Refclock {
     pub fn sync_expires(&self) -> Option<NtpTime> {
         match &self.driver {
             Driver::Local(_) => None,
+            #[cfg(feature = "pps")]
             Driver::Pps(p) => p.holdover().expires(),
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => c.holdover().expires(),
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => c.holdover().expires(),
         }
     }
@@ -325,13 +364,15 @@ impl Refclock {
                 c.refid(),
                 local::LOCAL_PRECISION,
             ),
+            #[cfg(feature = "pps")]
             Driver::Pps(p) => (
                 p.sync_state(now),
                 LeapAnnouncement::None,
                 0,
-                PPS_REFID,
+                pps::PPS_REFID,
                 PPS_PRECISION,
             ),
+            #[cfg(feature = "nmea")]
             Driver::Nmea(c) => (
                 c.holdover().state(now),
                 LeapAnnouncement::None,
@@ -339,6 +380,7 @@ impl Refclock {
                 NMEA_REFID,
                 NMEA_PRECISION,
             ),
+            #[cfg(feature = "meinberg")]
             Driver::Meinberg(c) => {
                 let mode = c.config().mode;
                 (
@@ -355,18 +397,19 @@ impl Refclock {
         } else {
             precision
         };
+        let local = matches!(self.driver, Driver::Local(_));
         RefclockStatus {
             sync,
             leap,
             stratum: self.fudge.stratum_or(stratum),
-            refid: if matches!(self.driver, Driver::Local(_)) {
+            refid: if local {
                 refid
             } else {
                 self.fudge.refid_or(refid)
             },
             precision,
-            fallback_only: matches!(self.driver, Driver::Local(_)),
-            pps: matches!(self.driver, Driver::Pps(_)),
+            fallback_only: local,
+            pps: self.needs_numbering(),
             kernel_pps: self.pps_edge().is_some() && self.fudge.has(FudgeFlags::FLAG3),
             last_sample: self.last_sample,
         }
@@ -375,6 +418,7 @@ impl Refclock {
 
 /// The attached PPS's combination if it has one (it is the better measurement), else the
 /// serial one. Both are drained.
+#[cfg(any(feature = "nmea", feature = "meinberg"))]
 fn combine(
     serial: Option<median::Combined>,
     pps: Option<&mut PpsClock>,
@@ -392,32 +436,69 @@ mod tests {
 
     #[test]
     fn construction() {
-        assert!(Refclock::new(RefclockId::new(20, 0), 0, Fudge::NONE).is_ok());
-        assert_eq!(
-            Refclock::new(RefclockId::new(8, 0), 3, Fudge::NONE).err(),
-            Some(RefclockError::UnsupportedMode(3))
-        );
         assert_eq!(
             Refclock::new(RefclockId::new(29, 0), 0, Fudge::NONE).err(),
             Some(RefclockError::UnsupportedDriver(29))
         );
-        let pps = Refclock::new(
-            RefclockId::new(22, 0),
-            0,
-            Fudge {
-                flags: FudgeFlags::FLAG2,
-                ..Fudge::NONE
-            },
-        );
-        let pps = pps.unwrap();
-        assert_eq!(pps.pps_edge(), Some(Edge::Clear));
-        assert!(pps.needs_numbering() && pps.serial_settings().is_none());
-        assert!(pps.status(NtpTime::from_parts(3_900_000_000, 0)).pps);
-        let gps = Refclock::new(RefclockId::new(8, 1), 7 + 128, Fudge::NONE).unwrap();
-        assert_eq!(gps.serial_settings().map(|s| s.baud), Some(19_200));
-        assert_eq!(gps.pps_edge(), Some(Edge::Assert));
+        #[cfg(feature = "nmea")]
+        assert!(Refclock::new(RefclockId::new(20, 0), 0, Fudge::NONE).is_ok());
+        #[cfg(feature = "pps")]
+        {
+            let pps = Refclock::new(
+                RefclockId::new(22, 0),
+                0,
+                Fudge {
+                    flags: FudgeFlags::FLAG2,
+                    ..Fudge::NONE
+                },
+            );
+            let pps = pps.unwrap();
+            assert_eq!(pps.pps_edge(), Some(Edge::Clear));
+            assert!(pps.needs_numbering() && pps.serial_settings().is_none());
+            assert!(pps.status(NtpTime::from_parts(3_900_000_000, 0)).pps);
+        }
+        #[cfg(feature = "meinberg")]
+        {
+            assert_eq!(
+                Refclock::new(RefclockId::new(8, 0), 3, Fudge::NONE).err(),
+                Some(RefclockError::UnsupportedMode(3))
+            );
+            let gps = Refclock::new(RefclockId::new(8, 1), 7 + 128, Fudge::NONE).unwrap();
+            assert_eq!(gps.serial_settings().map(|s| s.baud), Some(19_200));
+            assert_eq!(gps.pps_edge(), Some(Edge::Assert));
+        }
     }
 
+    #[test]
+    fn a_driver_compiled_out_is_refused_naming_its_feature() {
+        let drivers = [
+            (id::DRIVER_PARSE, "meinberg", cfg!(feature = "meinberg")),
+            (id::DRIVER_NMEA, "nmea", cfg!(feature = "nmea")),
+            (id::DRIVER_PPS, "pps", cfg!(feature = "pps")),
+        ];
+        for (driver, feature, built) in drivers {
+            let id = RefclockId::new(driver, 3);
+            assert_eq!(id.feature(), Some(feature));
+            // Mode 0 is valid for every driver, so only the build decides.
+            let made = Refclock::new(id, 0, Fudge::NONE).err();
+            if built {
+                assert_eq!(made, None, "type {driver}");
+            } else {
+                assert_eq!(made, Some(RefclockError::NotBuilt(driver)));
+            }
+            let text = std::format!("{}", RefclockError::NotBuilt(driver));
+            assert!(
+                text.contains(&std::format!("type {driver} "))
+                    && text.contains(&std::format!("`{feature}`")),
+                "{text}"
+            );
+        }
+        // The local clock is always built.
+        assert_eq!(RefclockId::new(id::DRIVER_LOCAL, 0).feature(), None);
+        assert!(Refclock::new(RefclockId::new(id::DRIVER_LOCAL, 0), 0, Fudge::NONE).is_ok());
+    }
+
+    #[cfg(feature = "nmea")]
     fn zda(secs: i64) -> std::vec::Vec<u8> {
         let date = calendar::Date::from_days_since_ntp_epoch(secs / 86_400).unwrap();
         let s = secs % 86_400;
@@ -431,6 +512,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "nmea")]
     fn a_step_drops_offsets_of_the_old_timescale() {
         let t0 = 3_900_000_000i64;
         let late = NtpDuration::from_millis(300);

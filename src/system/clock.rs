@@ -7,7 +7,7 @@ use crate::association::AssociationMode;
 use crate::control::ClockSource;
 use crate::discipline::{DisciplineState, Measurement};
 use crate::event::Event;
-use crate::refclock::Driver;
+use crate::refclock::id::{DRIVER_LOCAL, DRIVER_PARSE, DRIVER_PPS};
 use crate::sample::Sample;
 use crate::select::{Candidate, CandidateFlags, Selection, Selector, Tally};
 use crate::server::{STRATUM_UNSYNCHRONIZED, refid_for_address};
@@ -142,17 +142,16 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 .drivers
                 .iter()
                 .find(|d| d.id() == r.id())
-                .map(|d| d.driver())
+                .map(|d| d.id().driver)
             {
-                Some(Driver::Local(_)) => ClockSource::Local,
-                Some(Driver::Pps(_)) => ClockSource::Pps,
+                Some(DRIVER_LOCAL) => ClockSource::Local,
+                Some(DRIVER_PPS) => ClockSource::Pps,
                 // DCF77 / PZF receivers are long-wave radio; GPS is a satellite (UHF).
-                Some(Driver::Meinberg(_))
-                    if update.remote.reference_id.to_bytes().starts_with(b"DCF") =>
-                {
+                Some(DRIVER_PARSE) if update.remote.reference_id.to_bytes().starts_with(b"DCF") => {
                     ClockSource::LfRadio
                 }
-                Some(Driver::Meinberg(_) | Driver::Nmea(_)) => ClockSource::UhfRadio,
+                // Meinberg (type 8) and NMEA (type 20): the only other drivers.
+                Some(_) => ClockSource::UhfRadio,
                 None => ClockSource::Unspecified,
             },
         };
