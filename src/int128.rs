@@ -20,6 +20,15 @@ pub(crate) trait Sat128 {
     fn sat_sub(self, o: Self) -> Self;
     /// `self * o`, saturating.
     fn sat_mul(self, o: Self) -> Self;
+    /// `self.max(lo)`.
+    fn at_least(self, lo: Self) -> Self;
+    /// `self.min(hi)`.
+    fn at_most(self, hi: Self) -> Self;
+    /// `self.max(1)`: a divisor or variance that must be positive.
+    fn positive(self) -> Self;
+    /// `self.max(lo).min(hi)`: `clamp` without its `lo <= hi` assertion
+    /// (a panic path); the same as `clamp` whenever `lo <= hi`.
+    fn within(self, lo: Self, hi: Self) -> Self;
 }
 
 impl Sat128 for i128 {
@@ -41,6 +50,28 @@ impl Sat128 for i128 {
             None if (self < 0) != (o < 0) => i128::MIN,
             None => i128::MAX,
         }
+    }
+
+    // A 128-bit compare and select is some 40-90 bytes of Thumb code
+    // inline; the discipline has dozens.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn at_least(self, lo: i128) -> i128 {
+        if self < lo { lo } else { self }
+    }
+
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn at_most(self, hi: i128) -> i128 {
+        if self > hi { hi } else { self }
+    }
+
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn positive(self) -> i128 {
+        if self < 1 { 1 } else { self }
+    }
+
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn within(self, lo: i128, hi: i128) -> i128 {
+        self.at_least(lo).at_most(hi)
     }
 }
 
@@ -229,6 +260,13 @@ mod tests {
             prop_assert_eq!(a.sat_sub(b), a.saturating_sub(b));
             prop_assert_eq!(a.sat_mul(b), a.saturating_mul(b));
             prop_assert_eq!((a >> 64).sat_mul(b >> 63), (a >> 64).saturating_mul(b >> 63));
+            prop_assert_eq!(a.at_least(b), a.max(b));
+            prop_assert_eq!(a.at_most(b), a.min(b));
+            prop_assert_eq!(a.positive(), a.max(1));
+            prop_assert_eq!(small.positive(), small.max(1));
+            let (lo, hi) = (a.min(b), a.max(b));
+            prop_assert_eq!(small.within(lo, hi), small.clamp(lo, hi));
+            prop_assert_eq!((a >> 1).within(-small.abs(), small.abs()), (a >> 1).clamp(-small.abs(), small.abs()));
         }
     }
 }

@@ -54,7 +54,7 @@ impl Envelope {
     /// Remembers an exchange at free time `t` with free-frame offset `x`
     /// and round-trip delay `delay` (all ticks).
     pub fn push(&mut self, t: i128, x: i128, delay: i128) {
-        let half = delay.max(0) / 2;
+        let half = delay.at_least(0) / 2;
         self.head = (self.head + 1) % CAPACITY;
         if let (Some(tt), Some(u), Some(v)) = (
             self.time.get_mut(self.head),
@@ -102,8 +102,8 @@ impl Envelope {
                 break;
             }
             let drift = mul_shr(b, tau, 48);
-            hi = hi.min(i128::from(u).sat_sub(drift));
-            lo = lo.max(i128::from(v).sat_add(drift).saturating_neg());
+            hi = hi.at_most(i128::from(u).sat_sub(drift));
+            lo = lo.at_least(i128::from(v).sat_add(drift).saturating_neg());
         }
         if hi == i128::MAX {
             return None;

@@ -46,6 +46,19 @@ const Q_SAMPLE_CAP: i128 = 8;
 /// ticks, so its baseline is hours at every poll interval.
 const SNAPSHOT_GAP: i128 = 1024 << 32;
 
+/// `v` bounded to a phase variance, 1..=[`P00_MAX`] ticks². Out of line
+/// (as [`frequency_bound`]): a 128-bit clamp inline is ~100 bytes of Thumb.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+fn phase_bound(v: i128) -> i128 {
+    v.within(1, P00_MAX)
+}
+
+/// `v` bounded to a frequency variance, 1..=[`P11_MAX`] (2^-96).
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+fn frequency_bound(v: i128) -> i128 {
+    v.within(1, P11_MAX)
+}
+
 /// The filter state; see the module docs for units.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Kalman {
@@ -89,9 +102,9 @@ impl Kalman {
             t,
             x: z,
             b,
-            p00: r.clamp(1, P00_MAX),
+            p00: phase_bound(r),
             p01: 0,
-            p11: p11.clamp(1, P11_MAX),
+            p11: frequency_bound(p11),
             q: Q_INIT,
             q_mean: Q_INIT,
             q_at: None,
@@ -120,9 +133,9 @@ impl Kalman {
     pub fn reset_phase(&mut self, t: i128, z: i128, r: i128) {
         self.t = t;
         self.x = z;
-        self.p00 = r.clamp(1, P00_MAX);
+        self.p00 = phase_bound(r);
         self.p01 = 0;
-        self.p11 = self.p11.sat_mul(4).clamp(1, P11_MAX);
+        self.p11 = frequency_bound(self.p11.sat_mul(4));
         self.history.clear();
         // The model just failed (or the timescale jumped) and the long
         // baselines are gone: assume at least a crystal's wander until new
@@ -148,6 +161,7 @@ impl Kalman {
     }
 
     /// Moves the state forward to free time `t` (never backward).
+    #[inline(never)]
     pub fn predict(&mut self, t: i128) {
         let dt = t.sat_sub(self.t);
         if dt <= 0 {
@@ -163,8 +177,8 @@ impl Kalman {
             .sat_add(mul_shr(dt, self.p11, 48))
             .sat_add(mul_shr(self.q, dt2, 48) / 2);
         let p11 = self.p11.sat_add(mul_shr(self.q, dt, 32));
-        self.p00 = p00.clamp(1, P00_MAX);
-        self.p11 = p11.clamp(1, P11_MAX);
+        self.p00 = phase_bound(p00);
+        self.p11 = frequency_bound(p11);
         self.p01 = p01;
         self.t = t;
     }
@@ -173,14 +187,15 @@ impl Kalman {
     pub fn innovation(&self, z: i128, r: i128) -> Innovation {
         Innovation {
             value: z.sat_sub(self.x),
-            variance: self.p00.sat_add(r.max(1)),
+            variance: self.p00.sat_add(r.positive()),
         }
     }
 
     /// Folds in measurement `z` (ticks) of variance `r` (ticks²), taken at
     /// the state's time (call [`predict`](Self::predict) first).
+    #[inline(never)]
     pub fn update(&mut self, z: i128, r: i128) -> Innovation {
-        let r = r.max(1);
+        let r = r.positive();
         let inn = self.innovation(z, r);
         let check = self.history.check(self.t, z, r);
         let s = inn.variance;
@@ -189,9 +204,9 @@ impl Kalman {
         let p00 = mul_div(self.p00, r, s);
         let p01 = mul_div(self.p01, r, s);
         let p11 = self.p11.sat_sub(mul_div(self.p01, self.p01, s));
-        self.p00 = p00.clamp(1, P00_MAX);
+        self.p00 = phase_bound(p00);
         self.p01 = p01;
-        self.p11 = p11.clamp(1, P11_MAX);
+        self.p11 = frequency_bound(p11);
         if let Some(c) = check {
             self.adapt(c);
         }
@@ -203,32 +218,33 @@ impl Kalman {
     }
 
     /// Folds one long-baseline wander sample into the estimate.
+    #[inline(never)]
     fn adapt(&mut self, c: Check) {
         // (e² − v) ticks² over Δ³/3 (2^-32 s³): << 64 gives 2^-96/s.
         let excess = mul_div(c.value, c.value, 1).sat_sub(c.base);
-        let cap = self.q.max(Q_INIT).sat_mul(Q_SAMPLE_CAP);
-        // max/min, not clamp: cap > 0, but clamp's assert would be a panic
+        let cap = self.q.at_least(Q_INIT).sat_mul(Q_SAMPLE_CAP);
+        // `within`, not clamp: cap > 0, but clamp's assert would be a panic
         // path the compiler cannot see through the out-of-line multiply.
-        let sample = mul_div(excess, 1 << 64, c.cube.max(1)).max(-cap).min(cap);
+        let sample = mul_div(excess, 1 << 64, c.cube.positive()).within(-cap, cap);
         // A check whose variance is mostly the old posterior's and the
         // measurement's own (a short or early baseline) says little about
         // the wander: weight by the share a decent crystal's wander would
         // have in it, squared (the sample's variance goes as its inverse).
-        let wander = mul_shr(Q_INIT, c.cube, 64).max(1);
+        let wander = mul_shr(Q_INIT, c.cube, 64).positive();
         let share = mul_div(wander, 1 << 16, wander.sat_add(c.base));
         let since = self
             .q_at
             .map_or(SNAPSHOT_GAP, |at| self.t.sat_sub(at))
-            .clamp(0, Q_AVERAGE / 2);
+            .within(0, Q_AVERAGE / 2);
         let since = mul_shr(mul_shr(since, share, 16), share, 16);
         self.q_at = Some(self.t);
-        self.q_span = self.q_span.sat_add(since).min(Q_AVERAGE);
+        self.q_span = self.q_span.sat_add(since).at_most(Q_AVERAGE);
         self.q_mean = self.q_mean.sat_add(mul_div(
             sample.sat_sub(self.q_mean),
             since,
-            self.q_span.max(1),
+            self.q_span.positive(),
         ));
-        self.q = self.q_mean.clamp(Q_MIN, Q_MAX);
+        self.q = self.q_mean.within(Q_MIN, Q_MAX);
     }
 }
 

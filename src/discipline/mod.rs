@@ -416,6 +416,7 @@ impl Discipline {
     }
 
     /// Arms, disarms and retires leap seconds; true if the clock must hear.
+    #[inline(never)]
     fn leap_check(&mut self, now: NtpTime, t: i128) -> bool {
         let secs = now.seconds();
         let day = leap::day_of(secs);
@@ -479,9 +480,10 @@ impl Discipline {
 
     /// Folds in one system offset measurement taken at `m.time` (≤ `now`).
     /// Returns the adjustment to apply now, if any.
+    #[inline(never)]
     pub fn update(&mut self, now: NtpTime, m: &Measurement) -> Option<ClockAdjustment> {
         let t_now = self.ticks(now);
-        let t_s = self.ticks(m.time).min(t_now);
+        let t_s = self.ticks(m.time).at_most(t_now);
         let a_s = self.steer.correction_at(t_s)?;
         let a_now = self.steer.correction_at(t_now)?;
         let theta = i128::from(m.offset.to_bits());
@@ -511,7 +513,8 @@ impl Discipline {
                 DisciplineState::Unset
             };
         }
-        self.noise.push(delay.clamp(0, i128::from(i64::MAX)) as i64);
+        self.noise
+            .push(delay.within(0, i128::from(i64::MAX)) as i64);
 
         if let Some(threshold) = self.config.step_threshold {
             if magnitude > i128::from(threshold.to_bits()) {
@@ -554,9 +557,10 @@ impl Discipline {
 
     /// The variance (ticks²) to assign to an exchange with delay `delay`
     /// and source error estimate `dispersion` (ticks, a standard deviation).
+    #[inline(never)]
     fn measurement_variance(&self, delay: i128, dispersion: i128) -> i128 {
         let min = i128::from(self.noise.min());
-        let excess = delay.sat_sub(min).max(0);
+        let excess = delay.sat_sub(min).at_least(0);
         let floor = i128::from(self.noise.mean_excess());
         let n = self.noise.count().max(1) as i128;
         // Offset error given the delay excess e is uniform on ±e/2
@@ -573,6 +577,7 @@ impl Discipline {
             .sat_add(dispersion.sat_mul(dispersion))
     }
 
+    #[inline(never)]
     fn step(
         &mut self,
         t_now: i128,
@@ -610,6 +615,7 @@ impl Discipline {
         self.adjustment(offset, rate, None)
     }
 
+    #[inline(never)]
     fn track(
         &mut self,
         t_now: i128,
@@ -632,7 +638,7 @@ impl Discipline {
                 let inn = k.innovation(z, r);
                 let limit = isqrt(inn.variance)
                     .sat_mul(GATE_SIGMAS)
-                    .max(4 * i128::from(noise));
+                    .at_least(4 * i128::from(noise));
                 if inn.value.saturating_abs() > limit {
                     self.gated += 1;
                     if self.gated < GATE_RESET {
@@ -656,24 +662,24 @@ impl Discipline {
         let poll = self.poll.poll;
         let count = poll::window_count(poll);
         let span = (count as i128 * 2 - 1).sat_mul(i128::from(poll.as_duration().to_bits())) / 2;
-        let sigma_b = isqrt(p11).max(1);
+        let sigma_b = isqrt(p11).positive();
         let trusted = mul_div(i128::from(noise), 1 << 48, sigma_b);
         let phase = self
             .envelope
-            .midpoint(free_now, b, count, span.min(trusted))?;
+            .midpoint(free_now, b, count, span.at_most(trusted))?;
         let offset = phase.sat_sub(a_now);
         self.last_offset = duration_of(offset);
 
         // Drift correction, then a slew to remove the offset.
         let tol = slope_of(self.config.frequency_tolerance.abs());
-        // max/min, not clamp: clamp asserts -tol <= tol, a panic path.
-        self.base = b.max(-tol).min(tol);
-        let max_slew = slope_of(self.config.max_slew.abs()).max(1);
+        // `within`, not clamp: clamp asserts -tol <= tol, a panic path.
+        self.base = b.within(-tol, tol);
+        let max_slew = slope_of(self.config.max_slew.abs()).positive();
         // Small corrections are spread over 1/16 of the poll interval (gentle
         // on the frequency); beyond 100 µs the time shrinks in proportion,
         // down to what `max_slew` allows (10 ms goes in 0.2 s at 50 000 ppm).
-        let gentle = (i128::from(poll.as_duration().to_bits()) / 16).max(SEC);
-        let magnitude = offset.saturating_abs().max(1);
+        let gentle = (i128::from(poll.as_duration().to_bits()) / 16).at_least(SEC);
+        let magnitude = offset.saturating_abs().positive();
         let gentle = if magnitude > SLEW_KNEE {
             mul_div(gentle, SLEW_KNEE, magnitude)
         } else {
@@ -686,9 +692,9 @@ impl Discipline {
         // f within `max_slew` for positive offsets.
         let time = mul_div(magnitude, 1 << 48, max_slew)
             .sat_add(magnitude)
-            .max(gentle)
-            .max(SEC / 1000);
-        let slew = mul_div(offset, 1 << 48, time.sat_sub(offset).max(1));
+            .at_least(gentle)
+            .at_least(SEC / 1000);
+        let slew = mul_div(offset, 1 << 48, time.sat_sub(offset).positive());
         let until = t_now.sat_add(time);
         self.slew_end = Some(until);
 

@@ -20,7 +20,7 @@ use crate::int128::Sat128;
 #[inline(never)]
 fn integrate(rate: i128, local: i128) -> i128 {
     let one: i128 = 1 << 48;
-    mul_div(rate, local, one.sat_add(rate).max(1))
+    mul_div(rate, local, one.sat_add(rate).positive())
 }
 
 /// Segments remembered (how stale a measurement may be: a few adjustments).

@@ -131,6 +131,7 @@ impl History {
     /// Remembers `s` if it is at least `gap` ticks after the newest
     /// snapshot (so that several sources feeding one poll do not shorten
     /// the baseline) and its covariance fits in `i64`.
+    #[inline(never)]
     pub fn remember(&mut self, s: Snapshot, gap: i128) {
         if s.saturated() {
             // Too uncertain to predict anything (the first seconds).
@@ -172,10 +173,10 @@ impl History {
             i128::from(oldest.p11),
         );
         let dt3 = mul_shr(dt2, dt, 32);
-        let base = spread.sat_add(r.max(1));
+        let base = spread.sat_add(r.positive());
         Some(Check {
             value: z.sat_sub(predicted),
-            base: base.max(1),
+            base: base.positive(),
             cube: div_i128(dt3, 3),
         })
     }
