@@ -95,6 +95,7 @@ pub mod event;
 mod int128;
 pub mod io;
 mod isqrt;
+mod md5;
 pub mod refclock;
 pub mod rng;
 pub mod sample;

@@ -6,9 +6,10 @@ use core::fmt;
 use aes::Aes128;
 #[cfg(feature = "cmac")]
 use cmac::{Cmac, Mac};
-use md5::{Digest, Md5};
 #[cfg(feature = "sha1")]
-use sha1::Sha1;
+use sha1::{Digest, Sha1};
+
+use crate::md5::Md5;
 
 use super::{Algorithm, KeyError, KeyId, ct_eq};
 
@@ -90,12 +91,7 @@ impl Key {
     pub fn digest(&self, data: &[u8], out: &mut [u8; MAX_DIGEST_LEN]) -> usize {
         let n = self.algorithm.digest_len();
         match self.algorithm {
-            Algorithm::Md5 => {
-                let mut h = Md5::new();
-                h.update(self.secret());
-                h.update(data);
-                copy_prefix(out, &h.finalize());
-            }
+            Algorithm::Md5 => copy_prefix(out, &Md5::digest(&[self.secret(), data])),
             #[cfg(feature = "sha1")]
             Algorithm::Sha1 => {
                 let mut h = Sha1::new();

@@ -6,7 +6,7 @@
 use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use md5::{Digest, Md5};
+use crate::md5::Md5;
 
 /// A reference identifier: 4 raw bytes whose meaning depends on the stratum
 /// of the packet that carries it (see [`RefId::display`]).
@@ -53,7 +53,7 @@ impl RefId {
     /// An IPv6 upstream's reference id: the first 4 bytes of the MD5 digest
     /// of its 16-byte address (RFC 5905 §7.3).
     pub fn from_ipv6(addr: &Ipv6Addr) -> RefId {
-        let digest = Md5::digest(addr.octets());
+        let digest = Md5::digest(&[&addr.octets()]);
         let mut out = [0u8; 4];
         for (o, d) in out.iter_mut().zip(digest.iter()) {
             *o = *d;
