@@ -10,7 +10,7 @@
 //! ±32768 s, so every intermediate fits a 128-bit integer.
 
 use super::cluster::{Member, clamped_diff, isqrt};
-use crate::int128::{Sat128, checked_div_u128, div_u128};
+use crate::int128::checked_div_u128;
 
 /// Combined offset and jitter, both in 2^-32 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,43 +21,45 @@ pub(crate) struct Combined {
     pub jitter: i64,
 }
 
-/// Weight of one member, `2^60 / λ`, at least 1.
-fn weight(m: &Member) -> u128 {
-    let d = u128::from(m.distance.max(1).unsigned_abs());
-    div_u128(1u128 << 60, d).max(1)
+/// Weight of one member, `2^60 / λ`, in [1, 2^60].
+fn weight(m: &Member) -> u64 {
+    let d = m.distance.max(1).unsigned_abs();
+    (1u64 << 60).checked_div(d).unwrap_or(0).max(1)
 }
 
 /// Combines `members` around the system peer `sys` (which need not be in
 /// `members`). With no members the result is the system peer's own offset
 /// and jitter.
+///
+/// No step below can overflow, so none saturates (bounds in 2^-32 s): a
+/// weight is at most 2^60, so `total` < 2^124 for any slice; a normalised
+/// weight `w` is at most 2^32 and they sum to at most 2^32; `d` ≤ 2^47.
+/// Hence `w·d` ≤ 2^79, |Σ ±w·d| ≤ 2^79 and Σ w·d² ≤ 2^126.
 pub(crate) fn combine(members: &[Member], sys: &Member) -> Combined {
-    let total: u128 = members
-        .iter()
-        .fold(0u128, |acc, m| acc.saturating_add(weight(m)));
+    let total: u128 = members.iter().map(|m| u128::from(weight(m))).sum();
     let mut sum_offset: i128 = 0;
     let mut sum_square: u128 = 0;
     for m in members {
-        // Normalised weight, Σ ≤ 2^32.
-        let Some(w) = checked_div_u128(weight(m) << 32, total) else {
+        // Normalised weight, ≤ 2^32 (weight(m) ≤ total); Σ ≤ 2^32.
+        let Some(w) = checked_div_u128(u128::from(weight(m)) << 32, total) else {
             break;
         };
         let d = clamped_diff(m.offset, sys.offset);
-        let signed = if m.offset >= sys.offset {
-            i128::from(d)
+        let wd = (w as u64 as u128) * u128::from(d);
+        if m.offset >= sys.offset {
+            sum_offset += wd as i128;
         } else {
-            -i128::from(d)
-        };
-        sum_offset = sum_offset.sat_add(signed.sat_mul(w as i128));
-        sum_square = sum_square.saturating_add(w.saturating_mul(u128::from(d) * u128::from(d)));
+            sum_offset -= wd as i128;
+        }
+        sum_square += wd * u128::from(d);
     }
-    // Round the mean offset to nearest (2^-32 s).
-    let mean = sum_offset.saturating_add(1 << 31) >> 32;
-    let offset = sys
-        .offset
-        .saturating_add(i64::try_from(mean).unwrap_or(if mean < 0 { i64::MIN } else { i64::MAX }));
+    // Round the mean offset to nearest (2^-32 s); |mean| ≤ 2^47.
+    let mean = ((sum_offset + (1 << 31)) >> 32) as i64;
+    let offset = sys.offset.saturating_add(mean);
+    // < 2^94 + 2^126: no overflow.
     let spread_sq = sum_square >> 32;
     let own = u128::from(sys.jitter.max(0).unsigned_abs());
-    let jitter = isqrt(spread_sq.saturating_add(own.saturating_mul(own)));
+    let jitter = isqrt(spread_sq + own * own);
     Combined {
         offset,
         jitter: i64::try_from(jitter).unwrap_or(i64::MAX),
@@ -68,6 +70,7 @@ pub(crate) fn combine(members: &[Member], sys: &Member) -> Combined {
 mod tests {
     use super::super::cluster::tests::m;
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn equal_weights_average() {
@@ -104,5 +107,64 @@ mod tests {
         ];
         let c = combine(&ms, &ms[1]);
         assert!(c.jitter >= 0);
+    }
+
+    /// The saturating 128-bit form this file used before its bounds were
+    /// proven (see [`combine`]): the results must be the same.
+    fn reference(members: &[Member], sys: &Member) -> Combined {
+        let weight = |m: &Member| {
+            let d = u128::from(m.distance.max(1).unsigned_abs());
+            ((1u128 << 60) / d).max(1)
+        };
+        let total: u128 = members
+            .iter()
+            .fold(0u128, |acc, m| acc.saturating_add(weight(m)));
+        let mut sum_offset: i128 = 0;
+        let mut sum_square: u128 = 0;
+        for m in members {
+            let Some(w) = ((weight(m)) << 32).checked_div(total) else {
+                break;
+            };
+            let d = clamped_diff(m.offset, sys.offset);
+            let signed = if m.offset >= sys.offset {
+                i128::from(d)
+            } else {
+                -i128::from(d)
+            };
+            sum_offset = sum_offset.saturating_add(signed.saturating_mul(w as i128));
+            sum_square = sum_square.saturating_add(w.saturating_mul(u128::from(d) * u128::from(d)));
+        }
+        let mean = sum_offset.saturating_add(1 << 31) >> 32;
+        let offset = sys
+            .offset
+            .saturating_add(i64::try_from(mean).unwrap_or(if mean < 0 {
+                i64::MIN
+            } else {
+                i64::MAX
+            }));
+        let own = u128::from(sys.jitter.max(0).unsigned_abs());
+        let jitter = isqrt((sum_square >> 32).saturating_add(own.saturating_mul(own)));
+        Combined {
+            offset,
+            jitter: i64::try_from(jitter).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn member() -> impl Strategy<Value = Member> {
+        let value = prop_oneof![any::<i64>(), -(1i64 << 40)..(1i64 << 40), -3i64..3];
+        (value.clone(), value.clone(), value).prop_map(|(o, d, j)| m(0, o, d, j))
+    }
+
+    proptest! {
+        #[test]
+        fn same_as_the_saturating_form(
+            ms in proptest::collection::vec(member(), 0..12),
+            sys in member(),
+            pick in any::<usize>(),
+        ) {
+            // The system peer is one of the members, or (a prefer peer) not.
+            let sys = ms.get(pick % (ms.len() + 1)).copied().unwrap_or(sys);
+            prop_assert_eq!(combine(&ms, &sys), reference(&ms, &sys));
+        }
     }
 }
