@@ -73,6 +73,10 @@ pub(crate) fn ip_key(ip: IpAddr) -> (bool, u128) {
     }
 }
 
+/// The mask of a `len`-bit prefix, as [`ip_key`] values; an error if `len`
+/// is longer than the address. Out of line: 128-bit shifts are ~140 bytes
+/// of Thumb code.
+#[inline(never)]
 pub(crate) fn prefix_mask(v6: bool, len: u8) -> Result<u128, RestrictError> {
     let bits = if v6 { 128u32 } else { 32 };
     let len = u32::from(len);

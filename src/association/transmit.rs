@@ -13,6 +13,9 @@ use super::snapshot::SystemSnapshot;
 
 /// A second, independent 64-bit value from the caller's entropy (splitmix64
 /// step), so one `u64` can feed both the cookie and the poll spacing.
+/// Out of line on 32-bit targets: ~100 bytes of 64-bit multiplies, used in
+/// three places.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
 pub(crate) fn mix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -86,6 +86,8 @@ impl<const N: usize> KeyTable<N> {
     }
 
     /// The key with this id if it is trusted (the only keys that may sign or verify).
+    // Out of line on 32-bit targets: a table scan, used in three places.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub fn trusted(&self, id: KeyId) -> Option<&Key> {
         self.entry(id).filter(|e| e.trusted).map(|e| &e.key)
     }

@@ -29,7 +29,9 @@ pub(crate) struct Member {
 /// Largest offset difference squared here (2^-32 s), ±32768 s.
 const DIFF_CLAMP: i64 = 1 << 47;
 
-/// `|a − b|` clamped to [`DIFF_CLAMP`], in 2^-32 s.
+/// `|a − b|` clamped to [`DIFF_CLAMP`], in 2^-32 s. Out of line on 32-bit
+/// targets: 64-bit saturation and clamping, in the loops of both files.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
 pub(crate) fn clamped_diff(a: i64, b: i64) -> u64 {
     a.saturating_sub(b)
         .clamp(-DIFF_CLAMP, DIFF_CLAMP)

@@ -47,8 +47,11 @@ const FREE: Entry = Entry {
 /// Entries per set.
 const WAYS: usize = 2;
 
-fn key(ip: IpAddr) -> u128 {
-    match ip {
+/// The table's key of a client: its IP address as 128 bits (the port is
+/// not part of it). Out of line on 32-bit targets: used in three places.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+fn key(client: SocketAddr) -> u128 {
+    match client.ip() {
         IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
         IpAddr::V6(a) => u128::from(a),
     }
@@ -111,7 +114,7 @@ impl<const N: usize> InterleaveTable<N> {
     /// Remembers that we answered `client` with receive timestamp `receive`
     /// (transmit time not known yet).
     pub fn record_reply(&mut self, client: SocketAddr, receive: NtpTimestamp) {
-        let client = key(client.ip());
+        let client = key(client);
         let entry = Entry {
             client,
             receive,
@@ -147,7 +150,7 @@ impl<const N: usize> InterleaveTable<N> {
         if transmit == receive || receive.is_zero() {
             return;
         }
-        let client = key(client.ip());
+        let client = key(client);
         if let Some(e) = self
             .set_mut(client)
             .iter_mut()
@@ -167,7 +170,7 @@ impl<const N: usize> InterleaveTable<N> {
         if receive.is_zero() {
             return None;
         }
-        let client = key(client.ip());
+        let client = key(client);
         self.set(client)
             .iter()
             .find(|e| e.client == client && e.receive == receive)
@@ -213,7 +216,7 @@ mod tests {
             t.record_reply(addr(i), rx);
         }
         assert!(
-            t.entries.iter().all(|e| e.client != key(addr(0).ip())),
+            t.entries.iter().all(|e| e.client != key(addr(0))),
             "evicted"
         );
     }

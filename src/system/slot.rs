@@ -76,6 +76,9 @@ impl Slot {
     }
 
     /// Whether the last polls were answered.
+    // Out of line on 32-bit targets: a match over both sources, used in
+    // four places.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub(crate) fn is_reachable(&self) -> bool {
         match &self.source {
             Source::Network(a) => a.reach().is_reachable() && !a.should_demobilize(),

@@ -45,6 +45,8 @@ impl NtpShort {
 
     /// From a duration, rounded to the nearest 2^-16 s; negative durations
     /// give zero and ones of 65536 s or more give [`NtpShort::MAX`].
+    // Out of line on 32-bit targets: every reply header converts two.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn from_duration_saturating(d: NtpDuration) -> NtpShort {
         let bits = d.to_bits();
         if bits <= 0 {

@@ -63,6 +63,8 @@ impl NtpTimestamp {
     /// The era-aware instant this timestamp stands for, taking the era that
     /// puts it within [−2^31 s, 2^31 s) of `near` (usually the local clock).
     /// Saturates at the ends of [`NtpTime`]'s range.
+    // Out of line on 32-bit targets: ~24 bytes, used in 7 places.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn resolve(self, near: NtpTime) -> NtpTime {
         let diff = self.0.wrapping_sub(near.to_timestamp().0) as i64;
         near.saturating_add(NtpDuration::from_bits(diff))
