@@ -15,8 +15,7 @@
 //! kalman module): free time, upper bound `u = x + δ/2` and `v = δ/2 − x`, all
 //! in 2^-32 s as `i64` relative to the discipline's epoch.
 
-use super::wide::mul_shr;
-use crate::int128::Sat128;
+use super::wide::mul_shr64;
 
 /// Exchanges remembered.
 pub(crate) const CAPACITY: usize = 32;
@@ -31,8 +30,6 @@ pub(crate) struct Envelope {
     head: usize,
     len: usize,
 }
-
-use crate::time::saturate as sat64;
 
 impl Envelope {
     /// An empty ring.
@@ -53,27 +50,27 @@ impl Envelope {
 
     /// Remembers an exchange at free time `t` with free-frame offset `x`
     /// and round-trip delay `delay` (all ticks).
-    pub fn push(&mut self, t: i128, x: i128, delay: i128) {
-        let half = delay.at_least(0) / 2;
+    pub fn push(&mut self, t: i64, x: i64, delay: i64) {
+        let half = delay.max(0) / 2;
         self.head = (self.head + 1) % CAPACITY;
         if let (Some(tt), Some(u), Some(v)) = (
             self.time.get_mut(self.head),
             self.upper.get_mut(self.head),
             self.lower.get_mut(self.head),
         ) {
-            *tt = sat64(t);
-            *u = sat64(x.sat_add(half));
-            *v = sat64(half.sat_sub(x));
+            *tt = t;
+            *u = x.saturating_add(half);
+            *v = half.saturating_sub(x);
         }
         self.len = (self.len + 1).min(CAPACITY);
     }
 
     /// Shifts every remembered offset by `delta` ticks.
-    pub fn shift(&mut self, delta: i128) {
+    pub fn shift(&mut self, delta: i64) {
         for i in 0..CAPACITY {
             if let (Some(u), Some(v)) = (self.upper.get_mut(i), self.lower.get_mut(i)) {
-                *u = sat64(i128::from(*u).sat_add(delta));
-                *v = sat64(i128::from(*v).sat_sub(delta));
+                *u = u.saturating_add(delta);
+                *v = v.saturating_sub(delta);
             }
         }
     }
@@ -87,9 +84,12 @@ impl Envelope {
     /// The phase (free frame, ticks) at free time `now`, from at most
     /// `max_count` newest exchanges no older than `max_age` ticks (the newest
     /// is always used), projected with frequency `b` (2^-48). `None` if empty.
-    pub fn midpoint(&self, now: i128, b: i128, max_count: usize, max_age: i128) -> Option<i128> {
-        let mut hi = i128::MAX;
-        let mut lo = i128::MIN;
+    pub fn midpoint(&self, now: i64, b: i64, max_count: usize, max_age: i64) -> Option<i64> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut hi = i64::MAX;
+        let mut lo = i64::MIN;
         for k in 0..self.len.min(max_count.max(1)) {
             let i = (self.head + CAPACITY - k) % CAPACITY;
             let (Some(&t), Some(&u), Some(&v)) =
@@ -97,16 +97,13 @@ impl Envelope {
             else {
                 break;
             };
-            let tau = i128::from(t).sat_sub(now);
+            let tau = t.saturating_sub(now);
             if k > 0 && tau.saturating_neg() > max_age {
                 break;
             }
-            let drift = mul_shr(b, tau, 48);
-            hi = hi.at_most(i128::from(u).sat_sub(drift));
-            lo = lo.at_least(i128::from(v).sat_add(drift).saturating_neg());
-        }
-        if hi == i128::MAX {
-            return None;
+            let drift = mul_shr64(b, tau, 48);
+            hi = hi.min(u.saturating_sub(drift));
+            lo = lo.max(v.saturating_add(drift).saturating_neg());
         }
         Some(hi / 2 + lo / 2)
     }
@@ -116,8 +113,8 @@ impl Envelope {
 mod tests {
     use super::*;
 
-    const SEC: i128 = 1 << 32;
-    const US: i128 = 4295;
+    const SEC: i64 = 1 << 32;
+    const US: i64 = 4295;
 
     #[test]
     fn picks_the_best_bound_from_each_side() {
@@ -136,15 +133,15 @@ mod tests {
     #[test]
     fn projects_along_the_frequency_and_honours_age() {
         let mut e = Envelope::new();
-        let b: i128 = 281_474_977 * 10; // 10 ppm
-        for i in 0..40i128 {
+        let b: i64 = 281_474_977 * 10; // 10 ppm
+        for i in 0..40i64 {
             let t = i * 16 * SEC;
-            e.push(t, mul_shr(b, t, 48), 200 * US);
+            e.push(t, mul_shr64(b, t, 48), 200 * US);
         }
         assert_eq!(e.len(), CAPACITY);
         let now = 39 * 16 * SEC;
         let a = e.midpoint(now, b, 32, 100 * SEC).unwrap();
-        assert!((a - mul_shr(b, now, 48)).abs() < US);
+        assert!((a - mul_shr64(b, now, 48)).abs() < US);
         e.clear();
         assert_eq!(e.midpoint(now, b, 32, SEC), None);
     }

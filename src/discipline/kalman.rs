@@ -18,9 +18,10 @@
 //! or packets.
 
 use super::wander::{Check, History, Snapshot, grown_phase_variance};
-use super::wide::{mul_div, mul_shr};
+use super::wide::{mul_div, mul_shr, mul_shr64};
 use crate::int128::Sat128;
 use crate::int128::div_i128;
+use crate::time::saturate;
 
 /// (1e-11)² · 2^96: smallest wander intensity (1e-11 /√s random walk).
 const Q_MIN: i128 = 7_922_816;
@@ -63,11 +64,11 @@ fn frequency_bound(v: i128) -> i128 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Kalman {
     /// Free-frame time of the state, ticks.
-    pub t: i128,
+    pub t: i64,
     /// Phase, ticks.
-    pub x: i128,
+    pub x: i64,
     /// Frequency, 2^-48.
-    pub b: i128,
+    pub b: i64,
     p00: i128,
     p01: i128,
     p11: i128,
@@ -75,7 +76,7 @@ pub(crate) struct Kalman {
     /// Running mean of the wander samples (may go below zero), 2^-96/s.
     q_mean: i128,
     /// Free time of the last wander sample, ticks.
-    q_at: Option<i128>,
+    q_at: Option<i64>,
     /// Time the running mean has averaged over (up to [`Q_AVERAGE`]),
     /// starting from the prior's worth [`Q_PRIOR`], ticks.
     q_span: i128,
@@ -86,7 +87,7 @@ pub(crate) struct Kalman {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Innovation {
     /// Measurement minus prediction, ticks.
-    pub value: i128,
+    pub value: i64,
     /// Its predicted variance, ticks².
     pub variance: i128,
 }
@@ -97,7 +98,7 @@ impl Kalman {
     /// variance `p11` (2^-96). Out of line: the discipline starts a filter
     /// in two places and the value is large (the history ring).
     #[inline(never)]
-    pub fn new(t: i128, z: i128, r: i128, b: i128, p11: i128) -> Kalman {
+    pub fn new(t: i64, z: i64, r: i128, b: i64, p11: i128) -> Kalman {
         Kalman {
             t,
             x: z,
@@ -130,7 +131,7 @@ impl Kalman {
 
     /// Restarts the phase at measurement `z` (variance `r`) at time `t`,
     /// keeping the frequency but widening its variance by 4.
-    pub fn reset_phase(&mut self, t: i128, z: i128, r: i128) {
+    pub fn reset_phase(&mut self, t: i64, z: i64, r: i128) {
         self.t = t;
         self.x = z;
         self.p00 = phase_bound(r);
@@ -155,19 +156,20 @@ impl Kalman {
     }
 
     /// Shifts the phase by `delta` ticks (the reference timescale jumped).
-    pub fn shift(&mut self, delta: i128) {
-        self.x = self.x.sat_add(delta);
+    pub fn shift(&mut self, delta: i64) {
+        self.x = self.x.saturating_add(delta);
         self.history.shift(delta);
     }
 
     /// Moves the state forward to free time `t` (never backward).
     #[inline(never)]
-    pub fn predict(&mut self, t: i128) {
-        let dt = t.sat_sub(self.t);
+    pub fn predict(&mut self, t: i64) {
+        let dt = t.saturating_sub(self.t);
         if dt <= 0 {
             return;
         }
-        self.x = self.x.sat_add(mul_shr(self.b, dt, 48));
+        self.x = self.x.saturating_add(mul_shr64(self.b, dt, 48));
+        let dt = i128::from(dt);
         // dt² and dt³ in 2^-32 s² / 2^-32 s³.
         let (spread, dt2) = grown_phase_variance(dt, self.p00, self.p01, self.p11);
         let dt3 = mul_shr(dt2, dt, 32);
@@ -184,9 +186,9 @@ impl Kalman {
     }
 
     /// The innovation a measurement `z` with variance `r` would have now.
-    pub fn innovation(&self, z: i128, r: i128) -> Innovation {
+    pub fn innovation(&self, z: i64, r: i128) -> Innovation {
         Innovation {
-            value: z.sat_sub(self.x),
+            value: z.saturating_sub(self.x),
             variance: self.p00.sat_add(r.positive()),
         }
     }
@@ -194,13 +196,14 @@ impl Kalman {
     /// Folds in measurement `z` (ticks) of variance `r` (ticks²), taken at
     /// the state's time (call [`predict`](Self::predict) first).
     #[inline(never)]
-    pub fn update(&mut self, z: i128, r: i128) -> Innovation {
+    pub fn update(&mut self, z: i64, r: i128) -> Innovation {
         let r = r.positive();
         let inn = self.innovation(z, r);
         let check = self.history.check(self.t, z, r);
         let s = inn.variance;
-        self.x = self.x.sat_add(mul_div(self.p00, inn.value, s));
-        self.b = self.b.sat_add(mul_div(self.p01, inn.value, s));
+        let value = i128::from(inn.value);
+        self.x = self.x.saturating_add(saturate(mul_div(self.p00, value, s)));
+        self.b = self.b.saturating_add(saturate(mul_div(self.p01, value, s)));
         let p00 = mul_div(self.p00, r, s);
         let p01 = mul_div(self.p01, r, s);
         let p11 = self.p11.sat_sub(mul_div(self.p01, self.p01, s));
@@ -212,7 +215,7 @@ impl Kalman {
         }
         self.history.remember(
             Snapshot::new(self.t, self.x, self.b, [self.p00, self.p01, self.p11]),
-            SNAPSHOT_GAP,
+            SNAPSHOT_GAP as i64,
         );
         inn
     }
@@ -234,7 +237,7 @@ impl Kalman {
         let share = mul_div(wander, 1 << 16, wander.sat_add(c.base));
         let since = self
             .q_at
-            .map_or(SNAPSHOT_GAP, |at| self.t.sat_sub(at))
+            .map_or(SNAPSHOT_GAP, |at| i128::from(self.t.saturating_sub(at)))
             .within(0, Q_AVERAGE / 2);
         let since = mul_shr(mul_shr(since, share, 16), share, 16);
         self.q_at = Some(self.t);
@@ -252,8 +255,8 @@ impl Kalman {
 mod tests {
     use super::*;
 
-    const SEC: i128 = 1 << 32;
-    const PPM: i128 = 281_474_977; // 2^48 / 1e6, rounded
+    const SEC: i64 = 1 << 32;
+    const PPM: i64 = 281_474_977; // 2^48 / 1e6, rounded
 
     #[test]
     fn learns_a_constant_frequency() {
@@ -262,7 +265,7 @@ mod tests {
         for i in 1..40 {
             let t = i * 64 * SEC;
             k.predict(t);
-            k.update(mul_shr(10 * PPM, t, 48), 1 << 40);
+            k.update(mul_shr64(10 * PPM, t, 48), 1 << 40);
         }
         let err_ppb = (k.b - 10 * PPM) * 1000 / PPM;
         assert!(err_ppb.abs() < 5, "frequency error {err_ppb} ppb");
@@ -280,39 +283,33 @@ mod tests {
 
     #[test]
     fn extreme_inputs_do_not_panic() {
-        let mut k = Kalman::new(
-            i128::MIN / 4,
-            i128::MAX / 4,
-            i128::MAX,
-            i128::MIN,
-            i128::MAX,
-        );
-        k.predict(i128::MAX / 4);
-        k.update(i128::MIN / 4, i128::MAX);
+        let mut k = Kalman::new(i64::MIN / 4, i64::MAX / 4, i128::MAX, i64::MIN, i128::MAX);
+        k.predict(i64::MAX / 4);
+        k.update(i64::MIN / 4, i128::MAX);
         k.update(0, 0);
         assert!(k.phase_variance() >= 1);
     }
 
     /// A small deterministic generator: uniform in [-1, 1) as 2^-31 units.
-    fn uniform(state: &mut u64) -> i128 {
+    fn uniform(state: &mut u64) -> i64 {
         *state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        i128::from((*state >> 32) as u32 as i32)
+        i64::from((*state >> 32) as u32 as i32)
     }
 
     /// Runs 40 h of 64 s exchanges with ±30 µs uniform noise against an
     /// oscillator whose frequency walks by `walk` (2^-48 per √s); returns q.
-    fn learnt_wander(walk: i128) -> i128 {
+    fn learnt_wander(walk: i64) -> i128 {
         let us = SEC / 1_000_000;
-        let r = (30 * us).pow(2) / 3;
+        let r = i128::from((30 * us).pow(2) / 3);
         let mut k = Kalman::new(0, 0, r, 0, 1 << 60);
-        let (mut x, mut b, mut rng) = (0i128, 0i128, 7u64);
+        let (mut x, mut b, mut rng) = (0i64, 0i64, 7u64);
         for i in 1..2250 {
             // Frequency steps of walk·8 (√64 s) as a sum of uniforms (σ 1).
-            let step: i128 = (0..3).map(|_| uniform(&mut rng)).sum::<i128>();
+            let step: i64 = (0..3).map(|_| uniform(&mut rng)).sum::<i64>();
             b += walk * 8 * step / (1 << 31);
-            x += mul_shr(b, 64 * SEC, 48);
+            x += mul_shr64(b, 64 * SEC, 48);
             k.predict(i * 64 * SEC);
             k.update(x + 30 * us * uniform(&mut rng) / (1 << 31), r);
         }

@@ -49,7 +49,9 @@
 //! before a step are ignored.
 //!
 //! Owns: the clock state machine and estimator. Must not know about packets,
-//! associations or selection. No floats, no panics, saturating fixed point.
+//! associations or selection. No floats, no panics, saturating fixed point:
+//! times, phases and frequencies in `i64` (2^-32 s, 2^-48), variances in
+//! `i128`, products of either through the 256-bit arithmetic of [`wide`].
 
 mod config;
 mod envelope;
@@ -75,14 +77,14 @@ use kalman::Kalman;
 use noise::Noise;
 use poll::PollControl;
 use steer::Steer;
-use wide::{isqrt, mul_div};
+use wide::{isqrt, mul_div, mul_div64};
 
 /// 2^-32 s per second.
-const SEC: i128 = 1 << 32;
+const SEC: i64 = 1 << 32;
 /// 1 µs in 2^-32 s.
-const US: i128 = 4_295;
+const US: i64 = 4_295;
 /// Measurement noise floor (timestamping), 1 µs, as a variance in ticks².
-const R_FLOOR: i128 = US * US;
+const R_FLOOR: i128 = (US * US) as i128;
 /// Initial frequency variance without a saved drift: (100 ppm)², 2^-96.
 const P11_UNKNOWN: i128 = 792_281_625_142_643_375_935;
 /// Initial frequency variance with a saved drift: (1 ppm)², 2^-96.
@@ -90,7 +92,7 @@ const P11_SAVED: i128 = 79_228_162_514_264_337;
 /// Innovations beyond this many standard deviations are outliers.
 const GATE_SIGMAS: i128 = 10;
 /// Offset above which slews get proportionally shorter, 100 µs in 2^-32 s.
-const SLEW_KNEE: i128 = 100 * US;
+const SLEW_KNEE: i64 = 100 * US;
 /// Consecutive outliers after which the estimator restarts its phase.
 const GATE_RESET: u8 = 4;
 
@@ -155,14 +157,14 @@ pub struct Discipline {
     noise: Noise,
     steer: Steer,
     /// Drift correction, 2^-48.
-    base: i128,
+    base: i64,
     saved: bool,
     /// End of the current slew, local ticks.
-    slew_end: Option<i128>,
+    slew_end: Option<i64>,
     /// Local tick the newest rate adjustment was emitted at, until the
     /// caller reports it applied.
-    emitted_at: Option<i128>,
-    spike_since: Option<i128>,
+    emitted_at: Option<i64>,
+    spike_since: Option<i64>,
     gated: u8,
     poll: PollControl,
     leap_warning: LeapIndicator,
@@ -178,18 +180,17 @@ pub struct Discipline {
 }
 
 /// ppm (2^-32 ppm bits) to 2^-48.
-fn slope_of(f: Frequency) -> i128 {
-    mul_div(i128::from(f.to_bits()), 1 << 16, 1_000_000)
+fn slope_of(f: Frequency) -> i64 {
+    mul_div64(f.to_bits(), 1 << 16, 1_000_000)
 }
 
 /// 2^-48 to ppm (2^-32 ppm bits), saturating.
-fn frequency_of(slope: i128) -> Frequency {
-    let bits = mul_div(slope, 1_000_000, 1 << 16);
-    Frequency::from_bits(saturate(bits))
+fn frequency_of(slope: i64) -> Frequency {
+    Frequency::from_bits(mul_div64(slope, 1_000_000, 1 << 16))
 }
 
-fn duration_of(ticks: i128) -> NtpDuration {
-    NtpDuration::from_bits(saturate(ticks))
+fn duration_of(ticks: i64) -> NtpDuration {
+    NtpDuration::from_bits(ticks)
 }
 
 impl Discipline {
@@ -249,7 +250,7 @@ impl Discipline {
     pub fn phase_uncertainty(&self) -> Option<NtpDuration> {
         self.kalman
             .as_ref()
-            .map(|k| duration_of(isqrt(k.phase_variance())))
+            .map(|k| duration_of(saturate(isqrt(k.phase_variance()))))
     }
 
     /// The next queued event.
@@ -297,10 +298,10 @@ impl Discipline {
         // is anything known before the last step (the caller forgets its
         // marks then).
         let a = self.epoch.map_or(0, |epoch| {
-            let t = i128::from(now.duration_since(epoch).to_bits());
+            let t = now.duration_since(epoch).to_bits();
             self.steer.correction_at(t).unwrap_or(0)
         });
-        (a as i64).wrapping_sub(self.leaps)
+        a.wrapping_sub(self.leaps)
     }
 
     /// How far our steering has moved the clock between local time `at`
@@ -314,9 +315,12 @@ impl Discipline {
     /// that agree.
     #[inline(never)]
     pub fn moved_since(&self, at: NtpTime, mark: i64, now: NtpTime) -> NtpDuration {
-        let dt = i128::from(now.duration_since(at).to_bits());
-        let drift = wide::mul_shr(self.base, dt, 48);
-        let moved = i128::from(self.correction_mark(now).wrapping_sub(mark)).sat_sub(drift);
+        let dt = now.duration_since(at).to_bits();
+        let drift = wide::mul_shr64(self.base, dt, 48);
+        let moved = self
+            .correction_mark(now)
+            .wrapping_sub(mark)
+            .saturating_sub(drift);
         duration_of(moved)
     }
 
@@ -347,7 +351,7 @@ impl Discipline {
                 if adj.slew_until.is_some()
                     && let Some(end) = self.slew_end.as_mut()
                 {
-                    *end = end.sat_add(t.sat_sub(e));
+                    *end = end.saturating_add(t.saturating_sub(e));
                 }
             }
             Some(e) if e >= t => {}
@@ -355,9 +359,9 @@ impl Discipline {
         }
     }
 
-    fn ticks(&mut self, now: NtpTime) -> i128 {
+    fn ticks(&mut self, now: NtpTime) -> i64 {
         let epoch = *self.epoch.get_or_insert(now);
-        i128::from(now.duration_since(epoch).to_bits())
+        now.duration_since(epoch).to_bits()
     }
 
     fn leap_warning_pending(&self) -> bool {
@@ -371,7 +375,7 @@ impl Discipline {
         self.events.push(e);
     }
 
-    fn adjustment(&self, step: i128, rate: i128, slew_until: Option<i128>) -> ClockAdjustment {
+    fn adjustment(&self, step: i64, rate: i64, slew_until: Option<i64>) -> ClockAdjustment {
         let epoch = self.epoch.unwrap_or(NtpTime::EPOCH_1900);
         ClockAdjustment {
             step: duration_of(step),
@@ -382,7 +386,7 @@ impl Discipline {
     }
 
     /// Sets the clock running at `rate` from local tick `t` and returns that.
-    fn emit_rate(&mut self, t: i128, rate: i128, slew_until: Option<i128>) -> ClockAdjustment {
+    fn emit_rate(&mut self, t: i64, rate: i64, slew_until: Option<i64>) -> ClockAdjustment {
         let adj = self.adjustment(0, rate, slew_until);
         // Record what the clock will really do (the clamped value).
         self.steer.set_rate(t, slope_of(adj.frequency));
@@ -417,7 +421,7 @@ impl Discipline {
 
     /// Arms, disarms and retires leap seconds; true if the clock must hear.
     #[inline(never)]
-    fn leap_check(&mut self, now: NtpTime, t: i128) -> bool {
+    fn leap_check(&mut self, now: NtpTime, t: i64) -> bool {
         let secs = now.seconds();
         let day = leap::day_of(secs);
         if self.leap_armed != LeapPending::None {
@@ -436,17 +440,18 @@ impl Discipline {
                 };
                 // Local reading of the midnight that passed, then of the jump
                 // (insert: at midnight back by 1 s; delete: at 23:59:59 on by 1 s).
-                let into_day = i128::from(secs.saturating_sub(day.saturating_mul(leap::DAY)))
-                    .sat_mul(SEC)
-                    .sat_add(i128::from(now.fraction()));
-                let midnight = t.sat_sub(into_day);
+                let into_day = secs
+                    .saturating_sub(day.saturating_mul(leap::DAY))
+                    .saturating_mul(SEC)
+                    .saturating_add(i64::from(now.fraction()));
+                let midnight = t.saturating_sub(into_day);
                 let jump_at = if delta < 0 {
                     midnight
                 } else {
-                    midnight.sat_sub(SEC)
+                    midnight.saturating_sub(SEC)
                 };
                 self.steer.step(jump_at, delta, self.steer.rate());
-                self.leaps = self.leaps.wrapping_add(delta as i64);
+                self.leaps = self.leaps.wrapping_add(delta);
                 if let Some(k) = self.kalman.as_mut() {
                     k.shift(delta);
                 }
@@ -483,20 +488,20 @@ impl Discipline {
     #[inline(never)]
     pub fn update(&mut self, now: NtpTime, m: &Measurement) -> Option<ClockAdjustment> {
         let t_now = self.ticks(now);
-        let t_s = self.ticks(m.time).at_most(t_now);
+        let t_s = self.ticks(m.time).min(t_now);
         let a_s = self.steer.correction_at(t_s)?;
         let a_now = self.steer.correction_at(t_now)?;
-        let theta = i128::from(m.offset.to_bits());
-        let delay = i128::from(m.delay.to_bits().max(0));
-        let dispersion = i128::from(m.dispersion.to_bits().max(0));
+        let theta = m.offset.to_bits();
+        let delay = m.delay.to_bits().max(0);
+        let dispersion = m.dispersion.to_bits().max(0);
         // The offset now, had nothing but our own corrections changed since.
-        let theta_now = theta.sat_sub(a_now.sat_sub(a_s));
+        let theta_now = theta.saturating_sub(a_now.saturating_sub(a_s));
         let magnitude = theta_now.saturating_abs();
         let leap_changed = self.leap_check(now, t_now);
 
         if let Some(panic) = self.config.panic_threshold {
             let big_step_ok = self.config.allow_first_big_step && !self.adjusted;
-            if magnitude > i128::from(panic.to_bits()) && !big_step_ok {
+            if magnitude > panic.to_bits() && !big_step_ok {
                 if self.state != DisciplineState::Panic {
                     self.push_event(Event::PanicThresholdExceeded {
                         offset: duration_of(theta_now),
@@ -513,14 +518,13 @@ impl Discipline {
                 DisciplineState::Unset
             };
         }
-        self.noise
-            .push(delay.within(0, i128::from(i64::MAX)) as i64);
+        self.noise.push(delay);
 
         if let Some(threshold) = self.config.step_threshold {
-            if magnitude > i128::from(threshold.to_bits()) {
+            if magnitude > threshold.to_bits() {
                 let now_ok = self.state == DisciplineState::Unset;
                 let waited = self.spike_since.is_some_and(|since| {
-                    t_now.sat_sub(since) >= i128::from(self.config.stepout.to_bits())
+                    t_now.saturating_sub(since) >= self.config.stepout.to_bits()
                 });
                 if !now_ok && !waited {
                     if self.spike_since.is_none() {
@@ -532,8 +536,8 @@ impl Discipline {
                 return Some(self.step(
                     t_now,
                     theta_now,
-                    theta.sat_add(a_s),
-                    t_s.sat_sub(a_s),
+                    theta.saturating_add(a_s),
+                    t_s.saturating_sub(a_s),
                     delay,
                     dispersion,
                 ));
@@ -544,8 +548,8 @@ impl Discipline {
         match self.track(
             t_now,
             a_now,
-            theta.sat_add(a_s),
-            t_s.sat_sub(a_s),
+            theta.saturating_add(a_s),
+            t_s.saturating_sub(a_s),
             delay,
             dispersion,
         ) {
@@ -558,7 +562,8 @@ impl Discipline {
     /// The variance (ticks²) to assign to an exchange with delay `delay`
     /// and source error estimate `dispersion` (ticks, a standard deviation).
     #[inline(never)]
-    fn measurement_variance(&self, delay: i128, dispersion: i128) -> i128 {
+    fn measurement_variance(&self, delay: i64, dispersion: i64) -> i128 {
+        let (delay, dispersion) = (i128::from(delay), i128::from(dispersion));
         let min = i128::from(self.noise.min());
         let excess = delay.sat_sub(min).at_least(0);
         let floor = i128::from(self.noise.mean_excess());
@@ -580,12 +585,12 @@ impl Discipline {
     #[inline(never)]
     fn step(
         &mut self,
-        t_now: i128,
-        offset: i128,
-        z: i128,
-        t_free: i128,
-        delay: i128,
-        dispersion: i128,
+        t_now: i64,
+        offset: i64,
+        z: i64,
+        t_free: i64,
+        delay: i64,
+        dispersion: i64,
     ) -> ClockAdjustment {
         let r = self.measurement_variance(delay, dispersion);
         let rate = self.base;
@@ -618,12 +623,12 @@ impl Discipline {
     #[inline(never)]
     fn track(
         &mut self,
-        t_now: i128,
-        a_now: i128,
-        z: i128,
-        t_free: i128,
-        delay: i128,
-        dispersion: i128,
+        t_now: i64,
+        a_now: i64,
+        z: i64,
+        t_free: i64,
+        delay: i64,
+        dispersion: i64,
     ) -> Option<ClockAdjustment> {
         let r = self.measurement_variance(delay, dispersion);
         let noise = self.noise.mean_excess();
@@ -639,7 +644,7 @@ impl Discipline {
                 let limit = isqrt(inn.variance)
                     .sat_mul(GATE_SIGMAS)
                     .at_least(4 * i128::from(noise));
-                if inn.value.saturating_abs() > limit {
+                if i128::from(inn.value.saturating_abs()) > limit {
                     self.gated += 1;
                     if self.gated < GATE_RESET {
                         return None;
@@ -658,30 +663,30 @@ impl Discipline {
         self.envelope.push(t_free, z, delay);
 
         // Phase now from the envelope, over a span the frequency supports.
-        let free_now = t_now.sat_sub(a_now);
+        let free_now = t_now.saturating_sub(a_now);
         let poll = self.poll.poll;
         let count = poll::window_count(poll);
-        let span = (count as i128 * 2 - 1).sat_mul(i128::from(poll.as_duration().to_bits())) / 2;
+        let span = (count as i64 * 2 - 1).saturating_mul(poll.as_duration().to_bits()) / 2;
         let sigma_b = isqrt(p11).positive();
-        let trusted = mul_div(i128::from(noise), 1 << 48, sigma_b);
+        let trusted = saturate(mul_div(i128::from(noise), 1 << 48, sigma_b));
         let phase = self
             .envelope
-            .midpoint(free_now, b, count, span.at_most(trusted))?;
-        let offset = phase.sat_sub(a_now);
+            .midpoint(free_now, b, count, span.min(trusted))?;
+        let offset = phase.saturating_sub(a_now);
         self.last_offset = duration_of(offset);
 
         // Drift correction, then a slew to remove the offset.
         let tol = slope_of(self.config.frequency_tolerance.abs());
         // `within`, not clamp: clamp asserts -tol <= tol, a panic path.
-        self.base = b.within(-tol, tol);
-        let max_slew = slope_of(self.config.max_slew.abs()).positive();
+        self.base = b.max(-tol).min(tol);
+        let max_slew = slope_of(self.config.max_slew.abs()).max(1);
         // Small corrections are spread over 1/16 of the poll interval (gentle
         // on the frequency); beyond 100 µs the time shrinks in proportion,
         // down to what `max_slew` allows (10 ms goes in 0.2 s at 50 000 ppm).
-        let gentle = (i128::from(poll.as_duration().to_bits()) / 16).at_least(SEC);
-        let magnitude = offset.saturating_abs().positive();
+        let gentle = (poll.as_duration().to_bits() / 16).max(SEC);
+        let magnitude = offset.saturating_abs().max(1);
         let gentle = if magnitude > SLEW_KNEE {
-            mul_div(gentle, SLEW_KNEE, magnitude)
+            mul_div64(gentle, SLEW_KNEE, magnitude)
         } else {
             gentle
         };
@@ -690,17 +695,17 @@ impl Discipline {
         // f = offset / (time - offset). (Slewing 50 ms at -5 % as
         // offset / time would move it 52.6 ms.) The extra `magnitude` keeps
         // f within `max_slew` for positive offsets.
-        let time = mul_div(magnitude, 1 << 48, max_slew)
-            .sat_add(magnitude)
-            .at_least(gentle)
-            .at_least(SEC / 1000);
-        let slew = mul_div(offset, 1 << 48, time.sat_sub(offset).positive());
-        let until = t_now.sat_add(time);
+        let time = mul_div64(magnitude, 1 << 48, max_slew)
+            .saturating_add(magnitude)
+            .max(gentle)
+            .max(SEC / 1000);
+        let slew = mul_div64(offset, 1 << 48, time.saturating_sub(offset).max(1));
+        let until = t_now.saturating_add(time);
         self.slew_end = Some(until);
 
         let target = poll::target(q, p11, noise, self.config.minpoll, self.config.maxpoll);
         self.poll.steer(target);
-        Some(self.emit_rate(t_now, self.base.sat_add(slew), Some(until)))
+        Some(self.emit_rate(t_now, self.base.saturating_add(slew), Some(until)))
     }
 }
 

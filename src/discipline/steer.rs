@@ -9,8 +9,7 @@
 //! segments (start, A at start, rate); times are ticks (2^-32 s) relative to
 //! the discipline's epoch, rates 2^-48.
 
-use super::wide::mul_div;
-use crate::int128::Sat128;
+use super::wide::mul_div64;
 
 /// The correction a rate `rate` (2^-48) builds up over `local` ticks of
 /// *local* time. A frequency correction scales the oscillator (local runs
@@ -18,9 +17,9 @@ use crate::int128::Sat128;
 /// by `rate / (1 + rate)`, not `rate`: at a 5 % slew the difference is
 /// 0.25 % of the elapsed time. Out of line: ~150 bytes, four callers.
 #[inline(never)]
-fn integrate(rate: i128, local: i128) -> i128 {
-    let one: i128 = 1 << 48;
-    mul_div(rate, local, one.sat_add(rate).positive())
+fn integrate(rate: i64, local: i64) -> i64 {
+    let one: i64 = 1 << 48;
+    mul_div64(rate, local, one.saturating_add(rate).max(1))
 }
 
 /// Segments remembered (how stale a measurement may be: a few adjustments).
@@ -29,11 +28,11 @@ const CAPACITY: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Segment {
     /// Local time the segment starts, ticks.
-    start: i128,
+    start: i64,
     /// Correction at `start`, ticks.
-    at_start: i128,
+    at_start: i64,
     /// Frequency correction in force, 2^-48.
-    rate: i128,
+    rate: i64,
 }
 
 /// The history of corrections.
@@ -44,12 +43,12 @@ pub(crate) struct Steer {
     len: usize,
     /// Local time right after the last step (or leap): earlier times are in
     /// another timescale and cannot be mapped.
-    last_break: i128,
+    last_break: i64,
 }
 
 impl Steer {
     /// No correction yet, from local time `start` (the oscillator runs free).
-    pub const fn new(start: i128) -> Steer {
+    pub const fn new(start: i64) -> Steer {
         let s = Segment {
             start,
             at_start: 0,
@@ -59,7 +58,7 @@ impl Steer {
             segments: [s; CAPACITY],
             head: 0,
             len: 1,
-            last_break: i128::MIN,
+            last_break: i64::MIN,
         }
     }
 
@@ -74,12 +73,12 @@ impl Steer {
     }
 
     /// The rate in force now, 2^-48.
-    pub fn rate(&self) -> i128 {
+    pub fn rate(&self) -> i64 {
         self.newest().rate
     }
 
     /// `A(t)`, ticks; `None` if `t` predates the history or the last step.
-    pub fn correction_at(&self, t: i128) -> Option<i128> {
+    pub fn correction_at(&self, t: i64) -> Option<i64> {
         if t < self.last_break {
             return None;
         }
@@ -90,14 +89,17 @@ impl Steer {
                 if t < s.start {
                     return None;
                 }
-                return Some(s.at_start.sat_add(integrate(s.rate, t.sat_sub(s.start))));
+                return Some(
+                    s.at_start
+                        .saturating_add(integrate(s.rate, t.saturating_sub(s.start))),
+                );
             }
         }
         None
     }
 
     /// From local time `t` on, the clock runs with correction `rate`.
-    pub fn set_rate(&mut self, t: i128, rate: i128) {
+    pub fn set_rate(&mut self, t: i64, rate: i64) {
         let at = self.correction_at(t).unwrap_or_else(|| self.extrapolate(t));
         self.push(Segment {
             start: t,
@@ -108,12 +110,12 @@ impl Steer {
 
     /// At local time `t` (before the jump) the clock jumps by `step` ticks
     /// and then runs with `rate`. Times before the jump become unmappable.
-    pub fn step(&mut self, t: i128, step: i128, rate: i128) {
+    pub fn step(&mut self, t: i64, step: i64, rate: i64) {
         let at = self.correction_at(t).unwrap_or_else(|| self.extrapolate(t));
-        let start = t.sat_add(step);
+        let start = t.saturating_add(step);
         self.push(Segment {
             start,
-            at_start: at.sat_add(step),
+            at_start: at.saturating_add(step),
             rate,
         });
         self.last_break = start;
@@ -124,7 +126,7 @@ impl Steer {
     /// then the segment before it stayed in force. Returns false (and
     /// changes nothing) if the newest segment is not that one or `applied`
     /// is not after `emitted`, or no older segment carries the gap.
-    pub fn delay_newest(&mut self, emitted: i128, rate: i128, applied: i128) -> bool {
+    pub fn delay_newest(&mut self, emitted: i64, rate: i64, applied: i64) -> bool {
         let newest = self.newest();
         if newest.start != emitted || newest.rate != rate || applied <= emitted || self.len < 2 {
             return false;
@@ -138,7 +140,7 @@ impl Steer {
         }
         let at = prev
             .at_start
-            .sat_add(integrate(prev.rate, applied.sat_sub(prev.start)));
+            .saturating_add(integrate(prev.rate, applied.saturating_sub(prev.start)));
         if let Some(slot) = self.segments.get_mut(self.head) {
             slot.start = applied;
             slot.at_start = at;
@@ -146,9 +148,10 @@ impl Steer {
         true
     }
 
-    fn extrapolate(&self, t: i128) -> i128 {
+    fn extrapolate(&self, t: i64) -> i64 {
         let s = self.newest();
-        s.at_start.sat_add(integrate(s.rate, t.sat_sub(s.start)))
+        s.at_start
+            .saturating_add(integrate(s.rate, t.saturating_sub(s.start)))
     }
 
     fn push(&mut self, s: Segment) {
@@ -164,8 +167,8 @@ impl Steer {
 mod tests {
     use super::*;
 
-    const SEC: i128 = 1 << 32;
-    const PPM: i128 = 281_474_977;
+    const SEC: i64 = 1 << 32;
+    const PPM: i64 = 281_474_977;
 
     #[test]
     fn integrates_rates_and_steps() {

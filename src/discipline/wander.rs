@@ -18,7 +18,7 @@
 //! saturating) taken at least a minimum gap apart, and the prediction of
 //! the oldest one to a later time.
 
-use super::wide::mul_shr;
+use super::wide::{mul_shr, mul_shr64};
 use crate::int128::Sat128;
 use crate::int128::div_i128;
 
@@ -46,12 +46,12 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// A snapshot of the given state (saturated to `i64`).
-    pub fn new(t: i128, x: i128, b: i128, p: [i128; 3]) -> Snapshot {
+    pub fn new(t: i64, x: i64, b: i64, p: [i128; 3]) -> Snapshot {
         let [p00, p01, p11] = p;
         Snapshot {
-            t: sat64(t),
-            x: sat64(x),
-            b: sat64(b),
+            t,
+            x,
+            b,
             p00: sat64(p00),
             p01: sat64(p01),
             p11: sat64(p11),
@@ -122,9 +122,9 @@ impl History {
     }
 
     /// The reference timescale jumped by `delta` ticks.
-    pub fn shift(&mut self, delta: i128) {
+    pub fn shift(&mut self, delta: i64) {
         for s in self.snaps.iter_mut() {
-            s.x = sat64(i128::from(s.x).sat_add(delta));
+            s.x = s.x.saturating_add(delta);
         }
     }
 
@@ -132,14 +132,14 @@ impl History {
     /// snapshot (so that several sources feeding one poll do not shorten
     /// the baseline) and its covariance fits in `i64`.
     #[inline(never)]
-    pub fn remember(&mut self, s: Snapshot, gap: i128) {
+    pub fn remember(&mut self, s: Snapshot, gap: i64) {
         if s.saturated() {
             // Too uncertain to predict anything (the first seconds).
             return;
         }
         if self.len > 0 {
             let newest = self.snaps.get(self.head).map_or(i64::MIN, |n| n.t);
-            if i128::from(s.t).sat_sub(i128::from(newest)) < gap {
+            if s.t.saturating_sub(newest) < gap {
                 return;
             }
         }
@@ -154,18 +154,19 @@ impl History {
     /// (variance `r`) at free time `t`, once there are two (a baseline of
     /// at least one gap; shorter baselines say less, and the caller weighs
     /// them by how much).
-    pub fn check(&self, t: i128, z: i128, r: i128) -> Option<Check> {
+    pub fn check(&self, t: i64, z: i64, r: i128) -> Option<Check> {
         if self.len < 2 {
             return None;
         }
         let oldest = self
             .snaps
             .get((self.head + HISTORY + 1 - self.len) % HISTORY)?;
-        let dt = t.sat_sub(i128::from(oldest.t));
+        let dt = t.saturating_sub(oldest.t);
         if dt <= 0 {
             return None;
         }
-        let predicted = i128::from(oldest.x).sat_add(mul_shr(i128::from(oldest.b), dt, 48));
+        let predicted = oldest.x.saturating_add(mul_shr64(oldest.b, dt, 48));
+        let dt = i128::from(dt);
         let (spread, dt2) = grown_phase_variance(
             dt,
             i128::from(oldest.p00),
@@ -175,7 +176,7 @@ impl History {
         let dt3 = mul_shr(dt2, dt, 32);
         let base = spread.sat_add(r.positive());
         Some(Check {
-            value: z.sat_sub(predicted),
+            value: i128::from(z.saturating_sub(predicted)),
             base: base.positive(),
             cube: div_i128(dt3, 3),
         })
@@ -186,7 +187,7 @@ impl History {
 mod tests {
     use super::*;
 
-    const SEC: i128 = 1 << 32;
+    const SEC: i64 = 1 << 32;
 
     #[test]
     fn checks_the_oldest_and_honours_the_gap() {
@@ -196,7 +197,7 @@ mod tests {
         h.remember(Snapshot::new(0, 100, 0, p), 32 * SEC);
         // One snapshot is no baseline yet.
         assert_eq!(h.check(64 * SEC, 0, 1), None);
-        for i in 1..2 * HISTORY as i128 {
+        for i in 1..2 * HISTORY as i64 {
             h.remember(Snapshot::new(i * 64 * SEC, 100, 0, p), 32 * SEC);
             // Too close to the newest: ignored.
             h.remember(Snapshot::new(i * 64 * SEC + SEC, 999, 0, p), 32 * SEC);
@@ -204,11 +205,11 @@ mod tests {
         // Saturated covariance: not remembered.
         h.remember(Snapshot::new(99 * 64 * SEC, 0, 0, [i128::MAX; 3]), 0);
         // The oldest kept: HISTORY - 1 snapshots before the newest.
-        let now = 2 * HISTORY as i128 * 64 * SEC;
+        let now = 2 * HISTORY as i64 * 64 * SEC;
         let c = h.check(now, 130, 1 << 20).unwrap();
         assert_eq!(c.value, 30);
-        let dt = HISTORY as i128 * 64;
-        assert_eq!(c.cube, dt * dt * dt * SEC / 3);
+        let dt = HISTORY as i64 * 64;
+        assert_eq!(c.cube, i128::from(dt * dt * dt * SEC / 3));
         assert!(c.base >= 2 << 20);
         h.shift(-30);
         assert_eq!(h.check(now, 130, 1).unwrap().value, 60);

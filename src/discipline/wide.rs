@@ -6,6 +6,7 @@
 //! arithmetic: it saturates instead of overflowing and never panics.
 
 use crate::int128::mul_wide;
+use crate::time::saturate;
 
 /// `a * b / c`, truncated toward zero, computed without intermediate
 /// overflow. Saturates to `i128::MAX` / `i128::MIN` when the quotient does
@@ -39,6 +40,20 @@ pub(crate) fn mul_shr(a: i128, b: i128, shift: u32) -> i128 {
         (hi << (128 - s)) | (lo >> s)
     };
     signed(q, negative)
+}
+
+/// [`mul_div`] of 64-bit operands, saturated to `i64`: the discipline's
+/// times, phases and frequencies are 64-bit, their products are not. Out of
+/// line: the 128-bit arguments are marshalled here once.
+#[inline(never)]
+pub(crate) fn mul_div64(a: i64, b: i64, c: i64) -> i64 {
+    saturate(mul_div(i128::from(a), i128::from(b), i128::from(c)))
+}
+
+/// [`mul_shr`] of 64-bit operands, saturated to `i64`.
+#[inline(never)]
+pub(crate) fn mul_shr64(a: i64, b: i64, shift: u32) -> i64 {
+    saturate(mul_shr(i128::from(a), i128::from(b), shift))
 }
 
 /// The magnitude `q` with its sign, saturated to the `i128` range.
