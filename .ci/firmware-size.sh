@@ -62,8 +62,8 @@ read -r -a BINS <<<"${FW_BINS:-empty sntp_query client server sundial-firmware}"
 # checked on `server`; `server-full` has a ceiling of its own.
 SERVER_FLASH_GOAL=65536
 SERVER_RAM_GOAL=16384
-SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-73500}
-SERVER_FULL_FLASH_MAX=${SERVER_FULL_FLASH_MAX:-97700}
+SERVER_FLASH_MAX=${SERVER_FLASH_MAX:-72600}
+SERVER_FULL_FLASH_MAX=${SERVER_FULL_FLASH_MAX:-93700}
 SERVER_RAM_MAX=${SERVER_RAM_MAX:-16384}
 CLIENT_FLASH_MAX=${CLIENT_FLASH_MAX:-24576}
 # sntpc 0.11 adds 3.6 KB (thumbv7m) / 4.0 KB (thumbv6m) over an empty firmware; ≤ 1.2×.

@@ -2,14 +2,9 @@
 
 use core::fmt;
 
-#[cfg(feature = "cmac")]
-use aes::Aes128;
-#[cfg(feature = "cmac")]
-use cmac::{Cmac, Mac};
+use crate::hash::md5::Md5;
 #[cfg(feature = "sha1")]
-use sha1::{Digest, Sha1};
-
-use crate::md5::Md5;
+use crate::hash::sha1::Sha1;
 
 use super::{Algorithm, KeyError, KeyId, ct_eq};
 
@@ -93,21 +88,13 @@ impl Key {
         match self.algorithm {
             Algorithm::Md5 => copy_prefix(out, &Md5::digest(&[self.secret(), data])),
             #[cfg(feature = "sha1")]
-            Algorithm::Sha1 => {
-                let mut h = Sha1::new();
-                h.update(self.secret());
-                h.update(data);
-                copy_prefix(out, &h.finalize());
-            }
+            Algorithm::Sha1 => copy_prefix(out, &Sha1::digest(&[self.secret(), data])),
             #[cfg(feature = "cmac")]
             Algorithm::Aes128Cmac => {
                 // `new` guarantees 16 bytes, so this cannot fail; fall back to an
                 // all-zero digest (which then never verifies) rather than panic.
-                match <Cmac<Aes128> as Mac>::new_from_slice(self.secret()) {
-                    Ok(mut m) => {
-                        m.update(data);
-                        copy_prefix(out, &m.finalize().into_bytes());
-                    }
+                match <&[u8; 16]>::try_from(self.secret()) {
+                    Ok(k) => copy_prefix(out, &super::cmac::aes128_cmac(k, data)),
                     Err(_) => *out = [0; MAX_DIGEST_LEN],
                 }
             }
@@ -220,13 +207,12 @@ mod tests {
 
     #[test]
     fn md5_is_digest_of_key_then_data() {
-        // MD5("secret" ‖ "abc") computed independently.
+        // MD5("secret" ‖ "abc") computed independently (the md-5 crate).
         let k = Key::new(KeyId(1), Algorithm::Md5, b"secret").unwrap();
         let mut out = [0; MAX_DIGEST_LEN];
         let n = k.digest(b"abc", &mut out);
-        let mut h = Md5::new();
-        h.update(b"secretabc");
-        assert_eq!(&out[..n], h.finalize().as_slice());
+        let want = <::md5::Md5 as ::md5::Digest>::digest(b"secretabc");
+        assert_eq!(&out[..n], want.as_slice());
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! On the wire a MAC is the 4-byte big-endian key id followed by the digest.
 
 mod algorithm;
+#[cfg(feature = "cmac")]
+mod cmac;
 mod ct;
 mod error;
 mod key;

@@ -6,7 +6,7 @@
 use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::md5::Md5;
+use crate::hash::md5::Md5;
 
 /// A reference identifier: 4 raw bytes whose meaning depends on the stratum
 /// of the packet that carries it (see [`RefId::display`]).

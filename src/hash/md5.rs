@@ -1,13 +1,7 @@
 //! MD5 (RFC 1321), the digest of NTP's legacy MACs (`MD5(key ‖ packet)`,
-//! RFC 5905 §7.3) and of IPv6 reference ids.
-//!
-//! Written as the RFC's loop of 64 steps over one table of constants rather
-//! than 64 unrolled steps: a firmware links about a sixth of the code of the
-//! `md-5` crate's unrolled compression function, and the result is the same
-//! digest on every target (only 32-bit wrapping adds, rotates and bit logic:
-//! no table lookups or branches depend on the data, so the time taken depends
-//! only on the length). The tests check the RFC's test suite and compare with
-//! the `md-5` crate on random inputs.
+//! RFC 5905 §7.3) and of IPv6 reference ids: the RFC's 64 steps as a loop.
+
+use super::{Compress, Stream, words};
 
 /// `floor(2^32 * |sin(i + 1)|)` for step i (RFC 1321 §3.4).
 const K: [u32; 64] = [
@@ -88,94 +82,51 @@ const S: [[u32; 4]; 4] = [
 /// The initial state A, B, C, D (RFC 1321 §3.3).
 const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
 
-/// The compression function: folds one 64-byte block into `state`.
-fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
-    let mut x = [0u32; 16];
-    for (w, b) in x.iter_mut().zip(block.chunks_exact(4)) {
-        *w = u32::from_le_bytes(<[u8; 4]>::try_from(b).unwrap_or([0; 4]));
-    }
-    let [mut a, mut b, mut c, mut d] = *state;
-    for (i, k) in K.iter().enumerate() {
-        let round = i / 16;
-        // The round's function and which message word step i reads.
-        let (f, g) = match round {
-            0 => ((b & c) | (!b & d), i),
-            1 => ((b & d) | (c & !d), 5 * i + 1),
-            2 => (b ^ c ^ d, 3 * i + 5),
-            _ => (c ^ (b | !d), 7 * i),
-        };
-        let s = S[round % 4][i % 4];
-        let sum = a.wrapping_add(f).wrapping_add(*k).wrapping_add(x[g % 16]);
-        a = d;
-        d = c;
-        c = b;
-        b = b.wrapping_add(sum.rotate_left(s));
-    }
-    for (w, v) in state.iter_mut().zip([a, b, c, d]) {
-        *w = w.wrapping_add(v);
-    }
-}
-
-/// A running MD5 computation over the bytes passed to [`Md5::update`].
+/// The MD5 state A, B, C, D.
 #[derive(Clone)]
-pub(crate) struct Md5 {
-    state: [u32; 4],
-    block: [u8; 64],
-    /// Bytes in `block` (0..64).
-    fill: usize,
-    /// Message length so far, bytes (modulo 2^64).
-    len: u64,
+pub(crate) struct Md5([u32; 4]);
+
+impl Compress for Md5 {
+    const BIG_ENDIAN: bool = false;
+
+    fn compress(&mut self, block: &[u8; 64]) {
+        let x = words(block, false);
+        let [mut a, mut b, mut c, mut d] = self.0;
+        for (i, k) in K.iter().enumerate() {
+            let round = i / 16;
+            // The round's function and which message word step i reads.
+            let (f, g) = match round {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((b & d) | (c & !d), 5 * i + 1),
+                2 => (b ^ c ^ d, 3 * i + 5),
+                _ => (c ^ (b | !d), 7 * i),
+            };
+            let s = S[round % 4][i % 4];
+            let sum = a.wrapping_add(f).wrapping_add(*k).wrapping_add(x[g % 16]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(sum.rotate_left(s));
+        }
+        for (w, v) in self.0.iter_mut().zip([a, b, c, d]) {
+            *w = w.wrapping_add(v);
+        }
+    }
 }
 
 impl Md5 {
-    pub(crate) const fn new() -> Md5 {
-        Md5 {
-            state: INIT,
-            block: [0; 64],
-            fill: 0,
-            len: 0,
-        }
-    }
-
-    /// Appends `data` to the message.
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        for &byte in data {
-            if let Some(slot) = self.block.get_mut(self.fill) {
-                *slot = byte;
-            }
-            self.fill += 1;
-            if self.fill >= 64 {
-                compress(&mut self.state, &self.block);
-                self.fill = 0;
-            }
-        }
-        self.len = self.len.wrapping_add(data.len() as u64);
-    }
-
-    /// The 16-byte digest of the message (RFC 1321 §3.5: state words little-endian).
-    pub(crate) fn finalize(mut self) -> [u8; 16] {
-        // Padding (§3.1, §3.2): a 1 bit, zeros to 56 mod 64 bytes, then the
-        // length in bits as 64-bit little-endian.
-        let bits = self.len.wrapping_mul(8);
-        self.update(&[0x80]);
-        while self.fill != 56 {
-            self.update(&[0]);
-        }
-        self.update(&bits.to_le_bytes());
-        let mut out = [0u8; 16];
-        for (o, w) in out.chunks_exact_mut(4).zip(self.state) {
-            o.copy_from_slice(&w.to_le_bytes());
-        }
-        out
-    }
-
-    /// The digest of the concatenation of `parts`.
+    /// The 16-byte digest of the concatenation of `parts` (RFC 1321 §3.5:
+    /// the state words little-endian).
     pub(crate) fn digest(parts: &[&[u8]]) -> [u8; 16] {
-        let mut h = Md5::new();
+        let mut h = Stream::new(Md5(INIT));
         for p in parts {
             h.update(p);
         }
-        h.finalize()
+        let mut out = [0u8; 16];
+        for (o, w) in out.chunks_exact_mut(4).zip(h.finish().0) {
+            o.copy_from_slice(&w.to_le_bytes());
+        }
+        out
     }
 }
 
