@@ -15,7 +15,7 @@
 //! kalman module): free time, upper bound `u = x + δ/2` and `v = δ/2 − x`, all
 //! in 2^-32 s as `i64` relative to the discipline's epoch.
 
-use super::wide::mul_shr64;
+use super::wide::{Sat64, mul_shr64};
 
 /// Exchanges remembered.
 pub(crate) const CAPACITY: usize = 32;
@@ -59,8 +59,8 @@ impl Envelope {
             self.lower.get_mut(self.head),
         ) {
             *tt = t;
-            *u = x.saturating_add(half);
-            *v = half.saturating_sub(x);
+            *u = x.sat_add(half);
+            *v = half.sat_sub(x);
         }
         self.len = (self.len + 1).min(CAPACITY);
     }
@@ -69,8 +69,8 @@ impl Envelope {
     pub fn shift(&mut self, delta: i64) {
         for i in 0..CAPACITY {
             if let (Some(u), Some(v)) = (self.upper.get_mut(i), self.lower.get_mut(i)) {
-                *u = u.saturating_add(delta);
-                *v = v.saturating_sub(delta);
+                *u = u.sat_add(delta);
+                *v = v.sat_sub(delta);
             }
         }
     }
@@ -97,13 +97,13 @@ impl Envelope {
             else {
                 break;
             };
-            let tau = t.saturating_sub(now);
+            let tau = t.sat_sub(now);
             if k > 0 && tau.saturating_neg() > max_age {
                 break;
             }
             let drift = mul_shr64(b, tau, 48);
-            hi = hi.min(u.saturating_sub(drift));
-            lo = lo.max(v.saturating_add(drift).saturating_neg());
+            hi = hi.min(u.sat_sub(drift));
+            lo = lo.max(v.sat_add(drift).saturating_neg());
         }
         Some(hi / 2 + lo / 2)
     }

@@ -18,7 +18,7 @@
 //! or packets.
 
 use super::wander::{Check, History, Snapshot, grown_phase_variance};
-use super::wide::{mul_div, mul_shr, mul_shr64};
+use super::wide::{Sat64, mul_div, mul_shr, mul_shr64};
 use crate::int128::Sat128;
 use crate::int128::div_i128;
 use crate::time::saturate;
@@ -157,18 +157,18 @@ impl Kalman {
 
     /// Shifts the phase by `delta` ticks (the reference timescale jumped).
     pub fn shift(&mut self, delta: i64) {
-        self.x = self.x.saturating_add(delta);
+        self.x = self.x.sat_add(delta);
         self.history.shift(delta);
     }
 
     /// Moves the state forward to free time `t` (never backward).
     #[inline(never)]
     pub fn predict(&mut self, t: i64) {
-        let dt = t.saturating_sub(self.t);
+        let dt = t.sat_sub(self.t);
         if dt <= 0 {
             return;
         }
-        self.x = self.x.saturating_add(mul_shr64(self.b, dt, 48));
+        self.x = self.x.sat_add(mul_shr64(self.b, dt, 48));
         let dt = i128::from(dt);
         // dt² and dt³ in 2^-32 s² / 2^-32 s³.
         let (spread, dt2) = grown_phase_variance(dt, self.p00, self.p01, self.p11);
@@ -188,7 +188,7 @@ impl Kalman {
     /// The innovation a measurement `z` with variance `r` would have now.
     pub fn innovation(&self, z: i64, r: i128) -> Innovation {
         Innovation {
-            value: z.saturating_sub(self.x),
+            value: z.sat_sub(self.x),
             variance: self.p00.sat_add(r.positive()),
         }
     }
@@ -202,8 +202,8 @@ impl Kalman {
         let check = self.history.check(self.t, z, r);
         let s = inn.variance;
         let value = i128::from(inn.value);
-        self.x = self.x.saturating_add(saturate(mul_div(self.p00, value, s)));
-        self.b = self.b.saturating_add(saturate(mul_div(self.p01, value, s)));
+        self.x = self.x.sat_add(saturate(mul_div(self.p00, value, s)));
+        self.b = self.b.sat_add(saturate(mul_div(self.p01, value, s)));
         let p00 = mul_div(self.p00, r, s);
         let p01 = mul_div(self.p01, r, s);
         let p11 = self.p11.sat_sub(mul_div(self.p01, self.p01, s));
@@ -237,7 +237,7 @@ impl Kalman {
         let share = mul_div(wander, 1 << 16, wander.sat_add(c.base));
         let since = self
             .q_at
-            .map_or(SNAPSHOT_GAP, |at| i128::from(self.t.saturating_sub(at)))
+            .map_or(SNAPSHOT_GAP, |at| i128::from(self.t.sat_sub(at)))
             .within(0, Q_AVERAGE / 2);
         let since = mul_shr(mul_shr(since, share, 16), share, 16);
         self.q_at = Some(self.t);

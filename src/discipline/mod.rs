@@ -77,7 +77,7 @@ use kalman::Kalman;
 use noise::Noise;
 use poll::PollControl;
 use steer::Steer;
-use wide::{isqrt, mul_div, mul_div64};
+use wide::{Sat64, isqrt, mul_div, mul_div64};
 
 /// 2^-32 s per second.
 const SEC: i64 = 1 << 32;
@@ -266,10 +266,8 @@ impl Discipline {
         // With a leap second announced or armed: wake at the next UTC
         // midnight (local time) to arm it on a month's last day, or to
         // retire it once the clock has passed it.
-        let leap =
-            (self.leap_armed != LeapPending::None || self.leap_warning_pending()).then(|| {
-                NtpTime::from_parts(self.leap_day.saturating_add(1).saturating_mul(leap::DAY), 0)
-            });
+        let leap = (self.leap_armed != LeapPending::None || self.leap_warning_pending())
+            .then(|| NtpTime::from_parts(self.leap_day.sat_add(1).saturating_mul(leap::DAY), 0));
         match (slew, leap) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -317,10 +315,7 @@ impl Discipline {
     pub fn moved_since(&self, at: NtpTime, mark: i64, now: NtpTime) -> NtpDuration {
         let dt = now.duration_since(at).to_bits();
         let drift = wide::mul_shr64(self.base, dt, 48);
-        let moved = self
-            .correction_mark(now)
-            .wrapping_sub(mark)
-            .saturating_sub(drift);
+        let moved = self.correction_mark(now).wrapping_sub(mark).sat_sub(drift);
         duration_of(moved)
     }
 
@@ -351,7 +346,7 @@ impl Discipline {
                 if adj.slew_until.is_some()
                     && let Some(end) = self.slew_end.as_mut()
                 {
-                    *end = end.saturating_add(t.saturating_sub(e));
+                    *end = end.sat_add(t.sat_sub(e));
                 }
             }
             Some(e) if e >= t => {}
@@ -441,14 +436,14 @@ impl Discipline {
                 // Local reading of the midnight that passed, then of the jump
                 // (insert: at midnight back by 1 s; delete: at 23:59:59 on by 1 s).
                 let into_day = secs
-                    .saturating_sub(day.saturating_mul(leap::DAY))
+                    .sat_sub(day.saturating_mul(leap::DAY))
                     .saturating_mul(SEC)
-                    .saturating_add(i64::from(now.fraction()));
-                let midnight = t.saturating_sub(into_day);
+                    .sat_add(i64::from(now.fraction()));
+                let midnight = t.sat_sub(into_day);
                 let jump_at = if delta < 0 {
                     midnight
                 } else {
-                    midnight.saturating_sub(SEC)
+                    midnight.sat_sub(SEC)
                 };
                 self.steer.step(jump_at, delta, self.steer.rate());
                 self.leaps = self.leaps.wrapping_add(delta);
@@ -495,7 +490,7 @@ impl Discipline {
         let delay = m.delay.to_bits().max(0);
         let dispersion = m.dispersion.to_bits().max(0);
         // The offset now, had nothing but our own corrections changed since.
-        let theta_now = theta.saturating_sub(a_now.saturating_sub(a_s));
+        let theta_now = theta.sat_sub(a_now.sat_sub(a_s));
         let magnitude = theta_now.saturating_abs();
         let leap_changed = self.leap_check(now, t_now);
 
@@ -523,9 +518,9 @@ impl Discipline {
         if let Some(threshold) = self.config.step_threshold {
             if magnitude > threshold.to_bits() {
                 let now_ok = self.state == DisciplineState::Unset;
-                let waited = self.spike_since.is_some_and(|since| {
-                    t_now.saturating_sub(since) >= self.config.stepout.to_bits()
-                });
+                let waited = self
+                    .spike_since
+                    .is_some_and(|since| t_now.sat_sub(since) >= self.config.stepout.to_bits());
                 if !now_ok && !waited {
                     if self.spike_since.is_none() {
                         self.spike_since = Some(t_now);
@@ -536,8 +531,8 @@ impl Discipline {
                 return Some(self.step(
                     t_now,
                     theta_now,
-                    theta.saturating_add(a_s),
-                    t_s.saturating_sub(a_s),
+                    theta.sat_add(a_s),
+                    t_s.sat_sub(a_s),
                     delay,
                     dispersion,
                 ));
@@ -548,8 +543,8 @@ impl Discipline {
         match self.track(
             t_now,
             a_now,
-            theta.saturating_add(a_s),
-            t_s.saturating_sub(a_s),
+            theta.sat_add(a_s),
+            t_s.sat_sub(a_s),
             delay,
             dispersion,
         ) {
@@ -663,7 +658,7 @@ impl Discipline {
         self.envelope.push(t_free, z, delay);
 
         // Phase now from the envelope, over a span the frequency supports.
-        let free_now = t_now.saturating_sub(a_now);
+        let free_now = t_now.sat_sub(a_now);
         let poll = self.poll.poll;
         let count = poll::window_count(poll);
         let span = (count as i64 * 2 - 1).saturating_mul(poll.as_duration().to_bits()) / 2;
@@ -672,7 +667,7 @@ impl Discipline {
         let phase = self
             .envelope
             .midpoint(free_now, b, count, span.min(trusted))?;
-        let offset = phase.saturating_sub(a_now);
+        let offset = phase.sat_sub(a_now);
         self.last_offset = duration_of(offset);
 
         // Drift correction, then a slew to remove the offset.
@@ -696,16 +691,16 @@ impl Discipline {
         // offset / time would move it 52.6 ms.) The extra `magnitude` keeps
         // f within `max_slew` for positive offsets.
         let time = mul_div64(magnitude, 1 << 48, max_slew)
-            .saturating_add(magnitude)
+            .sat_add(magnitude)
             .max(gentle)
             .max(SEC / 1000);
-        let slew = mul_div64(offset, 1 << 48, time.saturating_sub(offset).max(1));
-        let until = t_now.saturating_add(time);
+        let slew = mul_div64(offset, 1 << 48, time.sat_sub(offset).max(1));
+        let until = t_now.sat_add(time);
         self.slew_end = Some(until);
 
         let target = poll::target(q, p11, noise, self.config.minpoll, self.config.maxpoll);
         self.poll.steer(target);
-        Some(self.emit_rate(t_now, self.base.saturating_add(slew), Some(until)))
+        Some(self.emit_rate(t_now, self.base.sat_add(slew), Some(until)))
     }
 }
 

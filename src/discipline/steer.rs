@@ -9,7 +9,7 @@
 //! segments (start, A at start, rate); times are ticks (2^-32 s) relative to
 //! the discipline's epoch, rates 2^-48.
 
-use super::wide::mul_div64;
+use super::wide::{Sat64, mul_div64};
 
 /// The correction a rate `rate` (2^-48) builds up over `local` ticks of
 /// *local* time. A frequency correction scales the oscillator (local runs
@@ -19,7 +19,7 @@ use super::wide::mul_div64;
 #[inline(never)]
 fn integrate(rate: i64, local: i64) -> i64 {
     let one: i64 = 1 << 48;
-    mul_div64(rate, local, one.saturating_add(rate).max(1))
+    mul_div64(rate, local, one.sat_add(rate).max(1))
 }
 
 /// Segments remembered (how stale a measurement may be: a few adjustments).
@@ -89,10 +89,7 @@ impl Steer {
                 if t < s.start {
                     return None;
                 }
-                return Some(
-                    s.at_start
-                        .saturating_add(integrate(s.rate, t.saturating_sub(s.start))),
-                );
+                return Some(s.at_start.sat_add(integrate(s.rate, t.sat_sub(s.start))));
             }
         }
         None
@@ -112,10 +109,10 @@ impl Steer {
     /// and then runs with `rate`. Times before the jump become unmappable.
     pub fn step(&mut self, t: i64, step: i64, rate: i64) {
         let at = self.correction_at(t).unwrap_or_else(|| self.extrapolate(t));
-        let start = t.saturating_add(step);
+        let start = t.sat_add(step);
         self.push(Segment {
             start,
-            at_start: at.saturating_add(step),
+            at_start: at.sat_add(step),
             rate,
         });
         self.last_break = start;
@@ -140,7 +137,7 @@ impl Steer {
         }
         let at = prev
             .at_start
-            .saturating_add(integrate(prev.rate, applied.saturating_sub(prev.start)));
+            .sat_add(integrate(prev.rate, applied.sat_sub(prev.start)));
         if let Some(slot) = self.segments.get_mut(self.head) {
             slot.start = applied;
             slot.at_start = at;
@@ -150,8 +147,7 @@ impl Steer {
 
     fn extrapolate(&self, t: i64) -> i64 {
         let s = self.newest();
-        s.at_start
-            .saturating_add(integrate(s.rate, t.saturating_sub(s.start)))
+        s.at_start.sat_add(integrate(s.rate, t.sat_sub(s.start)))
     }
 
     fn push(&mut self, s: Segment) {

@@ -18,7 +18,7 @@
 //! saturating) taken at least a minimum gap apart, and the prediction of
 //! the oldest one to a later time.
 
-use super::wide::{mul_shr, mul_shr64};
+use super::wide::{Sat64, mul_shr, mul_shr64};
 use crate::int128::Sat128;
 use crate::int128::div_i128;
 
@@ -124,7 +124,7 @@ impl History {
     /// The reference timescale jumped by `delta` ticks.
     pub fn shift(&mut self, delta: i64) {
         for s in self.snaps.iter_mut() {
-            s.x = s.x.saturating_add(delta);
+            s.x = s.x.sat_add(delta);
         }
     }
 
@@ -139,7 +139,7 @@ impl History {
         }
         if self.len > 0 {
             let newest = self.snaps.get(self.head).map_or(i64::MIN, |n| n.t);
-            if s.t.saturating_sub(newest) < gap {
+            if s.t.sat_sub(newest) < gap {
                 return;
             }
         }
@@ -161,11 +161,11 @@ impl History {
         let oldest = self
             .snaps
             .get((self.head + HISTORY + 1 - self.len) % HISTORY)?;
-        let dt = t.saturating_sub(oldest.t);
+        let dt = t.sat_sub(oldest.t);
         if dt <= 0 {
             return None;
         }
-        let predicted = oldest.x.saturating_add(mul_shr64(oldest.b, dt, 48));
+        let predicted = oldest.x.sat_add(mul_shr64(oldest.b, dt, 48));
         let dt = i128::from(dt);
         let (spread, dt2) = grown_phase_variance(
             dt,
@@ -176,7 +176,7 @@ impl History {
         let dt3 = mul_shr(dt2, dt, 32);
         let base = spread.sat_add(r.positive());
         Some(Check {
-            value: i128::from(z.saturating_sub(predicted)),
+            value: i128::from(z.sat_sub(predicted)),
             base: base.positive(),
             cube: div_i128(dt3, 3),
         })

@@ -56,6 +56,27 @@ pub(crate) fn mul_shr64(a: i64, b: i64, shift: u32) -> i64 {
     saturate(mul_shr(i128::from(a), i128::from(b), shift))
 }
 
+/// Saturating `i64` addition and subtraction, out of line on 32-bit
+/// targets (inline, each is ~30 bytes of Thumb; the discipline has dozens).
+pub(crate) trait Sat64 {
+    /// `self + o`, saturating.
+    fn sat_add(self, o: Self) -> Self;
+    /// `self - o`, saturating.
+    fn sat_sub(self, o: Self) -> Self;
+}
+
+impl Sat64 for i64 {
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn sat_add(self, o: i64) -> i64 {
+        self.saturating_add(o)
+    }
+
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
+    fn sat_sub(self, o: i64) -> i64 {
+        self.saturating_sub(o)
+    }
+}
+
 /// The magnitude `q` with its sign, saturated to the `i128` range.
 fn signed(q: u128, negative: bool) -> i128 {
     if negative {
@@ -139,6 +160,11 @@ mod tests {
             proptest::prop_assert_eq!(mul_shr(a, b, shift), div(a, b));
             proptest::prop_assert_eq!(mul_shr(small, b, shift), div(small, b));
             proptest::prop_assert_eq!(mul_shr(small, small, shift), div(small, small));
+            let (a64, b64, s64) = (a as i64, b as i64, small as i64);
+            proptest::prop_assert_eq!(a64.sat_add(b64), a64.saturating_add(b64));
+            proptest::prop_assert_eq!(a64.sat_sub(s64), a64.saturating_sub(s64));
+            proptest::prop_assert_eq!(mul_shr64(a64, b64, shift), saturate(mul_shr(a64.into(), b64.into(), shift)));
+            proptest::prop_assert_eq!(mul_div64(a64, s64, b64), saturate(mul_div(a64.into(), s64.into(), b64.into())));
         }
     }
 
