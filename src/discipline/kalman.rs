@@ -18,7 +18,7 @@
 //! or packets.
 
 use super::wander::{Check, History, Snapshot, grown_phase_variance};
-use super::wide::{Sat64, mul_div, mul_shr, mul_shr64};
+use super::wide::{Sat64, mul_div, mul_shr, mul_shr64, square};
 use crate::int128::Sat128;
 use crate::int128::div_i128;
 use crate::time::saturate;
@@ -177,7 +177,9 @@ impl Kalman {
         let p01 = self
             .p01
             .sat_add(mul_shr(dt, self.p11, 48))
-            .sat_add(mul_shr(self.q, dt2, 48) / 2);
+            // q·dt²/2: `>> 48` then `/ 2` is one `>> 49` (truncations
+            // toward zero compose; q < 2^57 and dt² < 2^94 never saturate).
+            .sat_add(mul_shr(self.q, dt2, 49));
         let p11 = self.p11.sat_add(mul_shr(self.q, dt, 32));
         self.p00 = phase_bound(p00);
         self.p11 = frequency_bound(p11);
@@ -224,7 +226,7 @@ impl Kalman {
     #[inline(never)]
     fn adapt(&mut self, c: Check) {
         // (e² − v) ticks² over Δ³/3 (2^-32 s³): << 64 gives 2^-96/s.
-        let excess = mul_div(c.value, c.value, 1).sat_sub(c.base);
+        let excess = square(c.value).sat_sub(c.base);
         let cap = self.q.at_least(Q_INIT).sat_mul(Q_SAMPLE_CAP);
         // `within`, not clamp: cap > 0, but clamp's assert would be a panic
         // path the compiler cannot see through the out-of-line multiply.

@@ -77,7 +77,7 @@ use kalman::Kalman;
 use noise::Noise;
 use poll::PollControl;
 use steer::Steer;
-use wide::{Sat64, isqrt, mul_div, mul_div64};
+use wide::{Sat64, isqrt, mul_div, mul_div64, square};
 
 /// 2^-32 s per second.
 const SEC: i64 = 1 << 32;
@@ -179,12 +179,14 @@ pub struct Discipline {
     events: EventQueue<4>,
 }
 
-/// ppm (2^-32 ppm bits) to 2^-48.
+/// ppm (2^-32 ppm bits) to 2^-48. Out of line: five callers.
+#[inline(never)]
 fn slope_of(f: Frequency) -> i64 {
     mul_div64(f.to_bits(), 1 << 16, 1_000_000)
 }
 
 /// 2^-48 to ppm (2^-32 ppm bits), saturating.
+#[inline(never)]
 fn frequency_of(slope: i64) -> Frequency {
     Frequency::from_bits(mul_div64(slope, 1_000_000, 1 << 16))
 }
@@ -435,10 +437,8 @@ impl Discipline {
                 };
                 // Local reading of the midnight that passed, then of the jump
                 // (insert: at midnight back by 1 s; delete: at 23:59:59 on by 1 s).
-                let into_day = secs
-                    .sat_sub(day.saturating_mul(leap::DAY))
-                    .saturating_mul(SEC)
-                    .sat_add(i64::from(now.fraction()));
+                // secs - day·DAY, in 0..DAY: times 2^32 it stays below 2^49.
+                let into_day = secs.rem_euclid(leap::DAY) * SEC + i64::from(now.fraction());
                 let midnight = t.sat_sub(into_day);
                 let jump_at = if delta < 0 {
                     midnight
@@ -558,23 +558,20 @@ impl Discipline {
     /// and source error estimate `dispersion` (ticks, a standard deviation).
     #[inline(never)]
     fn measurement_variance(&self, delay: i64, dispersion: i64) -> i128 {
-        let (delay, dispersion) = (i128::from(delay), i128::from(dispersion));
-        let min = i128::from(self.noise.min());
-        let excess = delay.sat_sub(min).at_least(0);
-        let floor = i128::from(self.noise.mean_excess());
-        let n = self.noise.count().max(1) as i128;
+        // All four are 0..=i64::MAX: their squares are exact (square).
+        let min = self.noise.min();
+        let excess = delay.saturating_sub(min).max(0);
+        let floor = self.noise.mean_excess();
+        let n = self.noise.count().clamp(1, noise::CAPACITY);
         // Offset error given the delay excess e is uniform on ±e/2
         // (variance e²/12); the floor covers the error of the minimum as an
         // estimate of the base delay, and while few delays are known the
         // base itself may be anywhere down to 0 (±δ/2): min²/(3n²).
-        let base_unknown = div_i128(min.sat_mul(min), n.sat_mul(n).sat_mul(3));
+        let base_unknown = div_i128(square(min), (n * n * 3) as i128);
         R_FLOOR
-            .sat_add(div_i128(
-                excess.sat_mul(excess).sat_add(floor.sat_mul(floor) / 4),
-                12,
-            ))
+            .sat_add(div_i128(square(excess).sat_add(square(floor) / 4), 12))
             .sat_add(base_unknown)
-            .sat_add(dispersion.sat_mul(dispersion))
+            .sat_add(square(dispersion))
     }
 
     #[inline(never)]
@@ -591,8 +588,7 @@ impl Discipline {
         let rate = self.base;
         match self.kalman.as_mut() {
             None => {
-                let p11 = if self.saved { P11_SAVED } else { P11_UNKNOWN };
-                self.kalman = Some(Kalman::new(t_free, z, r, self.base, p11));
+                self.start_filter(t_free, z, r);
             }
             Some(k) => {
                 k.reset_phase(t_free, z, r);
@@ -615,6 +611,15 @@ impl Discipline {
         self.adjustment(offset, rate, None)
     }
 
+    /// Starts the filter at the first measurement `z` (variance `r`) at
+    /// free time `t`, from the drift correction in force. Out of line: two
+    /// callers.
+    #[inline(never)]
+    fn start_filter(&mut self, t: i64, z: i64, r: i128) -> &mut Kalman {
+        let p11 = if self.saved { P11_SAVED } else { P11_UNKNOWN };
+        self.kalman.insert(Kalman::new(t, z, r, self.base, p11))
+    }
+
     #[inline(never)]
     fn track(
         &mut self,
@@ -628,11 +633,7 @@ impl Discipline {
         let r = self.measurement_variance(delay, dispersion);
         let noise = self.noise.mean_excess();
         let kalman = match self.kalman.as_mut() {
-            None => {
-                let p11 = if self.saved { P11_SAVED } else { P11_UNKNOWN };
-                self.kalman
-                    .insert(Kalman::new(t_free, z, r, self.base, p11))
-            }
+            None => self.start_filter(t_free, z, r),
             Some(k) => {
                 k.predict(t_free);
                 let inn = k.innovation(z, r);
@@ -661,7 +662,11 @@ impl Discipline {
         let free_now = t_now.sat_sub(a_now);
         let poll = self.poll.poll;
         let count = poll::window_count(poll);
-        let span = (count as i64 * 2 - 1).saturating_mul(poll.as_duration().to_bits()) / 2;
+        let span = poll
+            .as_duration()
+            .saturating_mul(count as i64 * 2 - 1)
+            .to_bits()
+            / 2;
         let sigma_b = isqrt(p11).positive();
         let trusted = saturate(mul_div(i128::from(noise), 1 << 48, sigma_b));
         let phase = self

@@ -21,7 +21,8 @@
 //! the T^1.5 growth of the wander).
 
 use super::envelope::CAPACITY;
-use super::wide::mul_shr;
+use super::wide::{mul_shr, square};
+use crate::int128::Sat128;
 use crate::int128::div_i128;
 use crate::time::PollInterval;
 
@@ -59,16 +60,17 @@ pub(crate) fn target(
     min: PollInterval,
     max: PollInterval,
 ) -> PollInterval {
-    let limit = i128::from(noise / BUDGET_DIVISOR).pow(2);
+    let limit = square(noise / BUDGET_DIVISOR);
     let lo = min.log2().clamp(0, 17);
     let hi = max.log2().clamp(lo, 17);
     let mut p = hi;
     while p > lo {
-        let secs: i128 = 1 << p;
+        // T = 2^p s (p in 1..=17): T³ = 2^3p, T² = 2^2p.
+        let e = p as u32;
         // q·T³/12 and p11·T²/3 (2^-96 s²) to ticks² (2^-64 s²): >> 32.
-        let wander = div_i128(mul_shr(q, secs * secs * secs, 32), 12);
-        let freq = div_i128(mul_shr(p11, secs * secs, 32), 3);
-        if wander.saturating_add(freq) <= limit {
+        let wander = div_i128(mul_shr(q, 1 << (3 * e), 32), 12);
+        let freq = div_i128(mul_shr(p11, 1 << (2 * e), 32), 3);
+        if wander.sat_add(freq) <= limit {
             break;
         }
         p -= 1;

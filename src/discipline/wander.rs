@@ -74,9 +74,14 @@ impl Snapshot {
 pub(crate) fn grown_phase_variance(dt: i128, p00: i128, p01: i128, p11: i128) -> (i128, i128) {
     let dt2 = mul_shr(dt, dt, 32);
     let spread = p00
-        .sat_add(mul_shr(dt, p01, 48).sat_mul(2))
+        .sat_add(twice(mul_shr(dt, p01, 48)))
         .sat_add(mul_shr(dt2, p11, 64));
     (spread, dt2)
+}
+
+/// `2·v`, saturating (as `v.sat_mul(2)`, without the multiply).
+fn twice(v: i128) -> i128 {
+    v.sat_add(v)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +96,7 @@ pub(crate) struct History {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Check {
     /// Measurement minus the old prediction, ticks.
-    pub value: i128,
+    pub value: i64,
     /// Predicted variance of `value` without the wander, ticks².
     pub base: i128,
     /// Baseline cubed over three, 2^-32 s³: times `q` (2^-96/s) and
@@ -176,7 +181,7 @@ impl History {
         let dt3 = mul_shr(dt2, dt, 32);
         let base = spread.sat_add(r.positive());
         Some(Check {
-            value: i128::from(z.sat_sub(predicted)),
+            value: z.sat_sub(predicted),
             base: base.positive(),
             cube: div_i128(dt3, 3),
         })

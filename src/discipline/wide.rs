@@ -56,6 +56,15 @@ pub(crate) fn mul_shr64(a: i64, b: i64, shift: u32) -> i64 {
     saturate(mul_shr(i128::from(a), i128::from(b), shift))
 }
 
+/// `v²`, exactly (at most 2^126). Out of line: an inline 128-bit multiply
+/// is ~150 bytes of Thumb.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+pub(crate) fn square(v: i64) -> i128 {
+    let m = u128::from(v.unsigned_abs());
+    // m ≤ 2^63: m² ≤ 2^126 fits.
+    (m * m) as i128
+}
+
 /// Saturating `i64` addition and subtraction, out of line on 32-bit
 /// targets (inline, each is ~30 bytes of Thumb; the discipline has dozens).
 pub(crate) trait Sat64 {
@@ -161,6 +170,7 @@ mod tests {
             proptest::prop_assert_eq!(mul_shr(small, b, shift), div(small, b));
             proptest::prop_assert_eq!(mul_shr(small, small, shift), div(small, small));
             let (a64, b64, s64) = (a as i64, b as i64, small as i64);
+            proptest::prop_assert_eq!(square(a64), i128::from(a64) * i128::from(a64));
             proptest::prop_assert_eq!(a64.sat_add(b64), a64.saturating_add(b64));
             proptest::prop_assert_eq!(a64.sat_sub(s64), a64.saturating_sub(s64));
             proptest::prop_assert_eq!(mul_shr64(a64, b64, shift), saturate(mul_shr(a64.into(), b64.into(), shift)));
