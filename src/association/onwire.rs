@@ -12,6 +12,7 @@ use crate::time::{NtpDuration, NtpTime, NtpTimestamp};
 use super::filter::phi_dispersion;
 
 /// 2^`log2` seconds as a duration (a precision field), in 2^-32 s.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
 pub fn precision_duration(log2: i8) -> NtpDuration {
     NtpDuration::ONE_SECOND.shift(i32::from(log2))
 }

@@ -284,6 +284,13 @@ impl core::fmt::Display for NoSelection {
 /// Frequency tolerance PHI, 15 ppm, as 2^-32 s of dispersion per second.
 const PHI_PER_SECOND: NtpDuration = NtpDuration::from_bits(64_424);
 
+/// `a · k + b`, saturating (distances in 2^-32 s). Out of line on 32-bit
+/// targets: an overflow-checked 64-bit multiply, in three places.
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+fn mul_add(a: i64, k: i64, b: i64) -> i64 {
+    a.saturating_mul(k).saturating_add(b)
+}
+
 /// The selection algorithm for up to `N` candidates (stack scratch ~
 /// `N · 64` bytes per call; O(N²) time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -439,26 +446,10 @@ impl<const N: usize> Selector<N> {
         // 3. Rank by stratum · maxdist + λ (stable insertion sort) and cut
         // at maxclock.
         let members = members.get_mut(..truechimers).unwrap_or(&mut []);
-        let metric = |m: &Member, cs: &[Candidate]| -> i64 {
-            let stratum = cs.get(m.index).map_or(16, |c| i64::from(c.stratum));
-            p.maxdist
-                .to_bits()
-                .saturating_mul(stratum)
-                .saturating_add(m.distance)
-        };
-        for i in 1..members.len() {
-            let mut j = i;
-            while j > 0 {
-                let (Some(a), Some(b)) = (members.get(j - 1), members.get(j)) else {
-                    break;
-                };
-                if metric(a, candidates) <= metric(b, candidates) {
-                    break;
-                }
-                members.swap(j - 1, j);
-                j -= 1;
-            }
-        }
+        crate::sort::sort_by_key(members, |m| {
+            let stratum = candidates.get(m.index).map_or(16, |c| i64::from(c.stratum));
+            mul_add(p.maxdist.to_bits(), stratum, m.distance)
+        });
         let ranked = members.len().min(usize::from(p.maxclock.max(1)));
         for m in members.get(ranked..).unwrap_or(&[]) {
             if let Some(c) = candidates.get_mut(m.index) {
@@ -508,10 +499,7 @@ impl<const N: usize> Selector<N> {
             let poll = candidates
                 .get(o.index)
                 .map_or(0, |c| i32::from(c.poll.log2().clamp(0, 17)));
-            p.mindist
-                .to_bits()
-                .saturating_mul(2)
-                .saturating_add(PHI_PER_SECOND.shift(poll).to_bits())
+            mul_add(p.mindist.to_bits(), 2, PHI_PER_SECOND.shift(poll).to_bits())
         });
         let preferred = old
             .filter(|m| flags_of(m).contains(CandidateFlags::PREFER))
@@ -527,8 +515,7 @@ impl<const N: usize> Selector<N> {
             match old {
                 Some(o)
                     if stratum_of(&o) == stratum_of(&best)
-                        && o.distance
-                            <= best.distance.saturating_mul(2).saturating_add(hop_margin) =>
+                        && o.distance <= mul_add(best.distance, 2, hop_margin) =>
                 {
                     o
                 }

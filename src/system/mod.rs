@@ -375,6 +375,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         self.drivers.iter().find(|d| d.id() == clock)
     }
 
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     fn driver_mut(&mut self, clock: RefclockId) -> Option<&mut Refclock> {
         self.drivers.iter_mut().find(|d| d.id() == clock)
     }
