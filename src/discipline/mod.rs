@@ -569,7 +569,10 @@ impl Discipline {
         // base itself may be anywhere down to 0 (±δ/2): min²/(3n²).
         let base_unknown = div_i128(square(min), (n * n * 3) as i128);
         R_FLOOR
-            .sat_add(div_i128(square(excess).sat_add(square(floor) / 4), 12))
+            // `>> 2`, not `/ 4` (the same for a square): at opt-level "z"
+            // LLVM makes a 128-bit `/` a call to __divti3, 1.4 KB with
+            // compiler-builtins' u128_div_rem.
+            .sat_add(div_i128(square(excess).sat_add(square(floor) >> 2), 12))
             .sat_add(base_unknown)
             .sat_add(square(dispersion))
     }
