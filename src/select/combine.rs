@@ -21,7 +21,9 @@ pub(crate) struct Combined {
     pub jitter: i64,
 }
 
-/// Weight of one member, `2^60 / λ`, in [1, 2^60].
+/// Weight of one member, `2^60 / λ`, in [1, 2^60]. Out of line on 32-bit
+/// targets (a 64-bit division; both loops use it).
+#[cfg_attr(target_pointer_width = "32", inline(never))]
 fn weight(m: &Member) -> u64 {
     let d = m.distance.max(1).unsigned_abs();
     (1u64 << 60).checked_div(d).unwrap_or(0).max(1)

@@ -99,6 +99,9 @@ impl<const N: usize> InterleaveTable<N> {
     }
 
     /// Index of the first entry of `client`'s set.
+    // Out of line on 32-bit targets: a 64-bit multiply and remainder, used
+    // by both `set` and `set_mut`.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     fn set_start(client: u128) -> usize {
         let sets = N / WAYS;
         if sets <= 1 {

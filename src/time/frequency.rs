@@ -90,6 +90,8 @@ impl Frequency {
     }
 
     /// Absolute value (saturating).
+    // Out of line on 32-bit targets, like `NtpDuration::abs`.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn abs(self) -> Frequency {
         Frequency(self.0.saturating_abs())
     }

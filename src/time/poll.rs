@@ -33,6 +33,9 @@ impl PollInterval {
 
     /// The interval as a duration: 2^log2 s (exact down to 2^-32 s, zero below
     /// that; saturating at [`NtpDuration::MAX`] from 2^31 s).
+    // Out of line on 32-bit targets: a variable 64-bit shift with
+    // saturation.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub const fn as_duration(self) -> NtpDuration {
         NtpDuration::ONE_SECOND.shift(self.0 as i32)
     }

@@ -189,6 +189,9 @@ impl NtpTime {
     }
 
     /// From a count of 2^-32 s since 1900, saturating at `MIN` / `MAX`.
+    // Out of line on 32-bit targets: shared by `saturating_add` and
+    // `saturating_sub`.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     const fn from_units(units: i128) -> NtpTime {
         let seconds = units >> 32;
         if seconds > i64::MAX as i128 {
