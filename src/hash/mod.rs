@@ -48,18 +48,22 @@ impl<H: Compress> Stream<H> {
     }
 
     /// Appends `data` to the message.
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        for &byte in data {
-            if let Some(slot) = self.block.get_mut(self.fill) {
-                *slot = byte;
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        self.len = self.len.wrapping_add(data.len() as u64);
+        while !data.is_empty() {
+            let free = self.block.get_mut(self.fill..).unwrap_or_default();
+            let n = free.len().min(data.len());
+            let (now, rest) = data.split_at_checked(n).unwrap_or((data, &[]));
+            for (d, s) in free.iter_mut().zip(now) {
+                *d = *s;
             }
-            self.fill += 1;
+            self.fill += n;
+            data = rest;
             if self.fill >= 64 {
                 self.state.compress(&self.block);
                 self.fill = 0;
             }
         }
-        self.len = self.len.wrapping_add(data.len() as u64);
     }
 
     /// Pads the message (a 1 bit, zeros to 56 mod 64 bytes, the length in
@@ -67,9 +71,8 @@ impl<H: Compress> Stream<H> {
     pub(crate) fn finish(mut self) -> H {
         let bits = self.len.wrapping_mul(8);
         self.update(&[0x80]);
-        while self.fill != 56 {
-            self.update(&[0]);
-        }
+        let zeros = (120 - self.fill) % 64;
+        self.update([0; 64].get(..zeros).unwrap_or_default());
         self.update(&if H::BIG_ENDIAN {
             bits.to_be_bytes()
         } else {
