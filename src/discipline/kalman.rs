@@ -197,7 +197,6 @@ impl Kalman {
 
     /// Folds in measurement `z` (ticks) of variance `r` (ticks²), taken at
     /// the state's time (call [`predict`](Self::predict) first).
-    #[inline(never)]
     pub fn update(&mut self, z: i64, r: i128) -> Innovation {
         let r = r.positive();
         let inn = self.innovation(z, r);
@@ -223,7 +222,6 @@ impl Kalman {
     }
 
     /// Folds one long-baseline wander sample into the estimate.
-    #[inline(never)]
     fn adapt(&mut self, c: Check) {
         // (e² − v) ticks² over Δ³/3 (2^-32 s³): << 64 gives 2^-96/s.
         let excess = square(c.value).sat_sub(c.base);

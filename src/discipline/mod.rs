@@ -480,7 +480,6 @@ impl Discipline {
 
     /// Folds in one system offset measurement taken at `m.time` (≤ `now`).
     /// Returns the adjustment to apply now, if any.
-    #[inline(never)]
     pub fn update(&mut self, now: NtpTime, m: &Measurement) -> Option<ClockAdjustment> {
         let t_now = self.ticks(now);
         let t_s = self.ticks(m.time).min(t_now);

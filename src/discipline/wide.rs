@@ -31,13 +31,14 @@ pub(crate) fn mul_shr(a: i128, b: i128, shift: u32) -> i128 {
     let s = shift.min(126);
     let negative = (a < 0) ^ (b < 0);
     let (hi, lo) = mul_wide(a.unsigned_abs(), b.unsigned_abs());
-    // The quotient fits 128 bits iff hi < 2^s (as div_wide's hi < d).
-    let q = if hi >> s != 0 {
+    // The quotient fits 128 bits iff hi < 2^s (as div_wide's hi < d), that
+    // is iff hi has at most s significant bits.
+    let q = if 128 - hi.leading_zeros() > s {
         u128::MAX
-    } else if s == 0 {
-        lo
     } else {
-        (hi << (128 - s)) | (lo >> s)
+        // hi < 2^s: `(hi << 1) << (127 - s)` is hi << (128 - s) for s ≥ 1
+        // and 0 for s = 0, with no shift by 128.
+        (lo >> s) | ((hi << 1) << (127 - s))
     };
     signed(q, negative)
 }
@@ -111,19 +112,21 @@ fn div_wide(hi: u128, lo: u128, d: u128) -> Option<u128> {
         return crate::int128::checked_div_u128(lo, d);
     }
     // Restoring long division, one quotient bit per step. The remainder stays
-    // below `d`; `carry` holds the bit shifted out of it.
+    // below `d`; `carry` holds the bit shifted out of it. `x` shifts the
+    // dividend's low half out at the top while the quotient bits come in
+    // at the bottom: after 128 steps it is the quotient.
     let mut rem = hi;
-    let mut q: u128 = 0;
-    for i in (0..128).rev() {
+    let mut x = lo;
+    for _ in 0..128 {
         let carry = rem >> 127;
-        rem = (rem << 1) | ((lo >> i) & 1);
-        q <<= 1;
+        rem = (rem << 1) | (x >> 127);
+        x <<= 1;
         if carry == 1 || rem >= d {
             rem = rem.wrapping_sub(d);
-            q |= 1;
+            x |= 1;
         }
     }
-    Some(q)
+    Some(x)
 }
 
 /// Integer square root of a non-negative `i128` (floor); negative input gives 0.
@@ -175,6 +178,29 @@ mod tests {
             proptest::prop_assert_eq!(a64.sat_sub(s64), a64.saturating_sub(s64));
             proptest::prop_assert_eq!(mul_shr64(a64, b64, shift), saturate(mul_shr(a64.into(), b64.into(), shift)));
             proptest::prop_assert_eq!(mul_div64(a64, s64, b64), saturate(mul_div(a64.into(), s64.into(), b64.into())));
+        }
+    }
+
+    proptest::proptest! {
+        /// q = mul_div(a, b, c) is the floor: q·c ≤ a·b < (q + 1)·c, checked
+        /// with 256-bit products (independent of the long division).
+        #[test]
+        fn quotient_is_the_floor(
+            a in 0..i128::MAX,
+            b in 0..i128::MAX,
+            c in 1..i128::MAX,
+            (ka, kb, kc) in (0u32..127, 0u32..127, 0u32..127),
+        ) {
+            let (a, b, c) = (a >> ka, b >> kb, (c >> kc).max(1));
+            let q = mul_div(a, b, c);
+            let ab = mul_wide(a as u128, b as u128);
+            if q < i128::MAX {
+                let q = q as u128;
+                proptest::prop_assert!(mul_wide(q, c as u128) <= ab);
+                proptest::prop_assert!(mul_wide(q + 1, c as u128) > ab);
+            } else {
+                proptest::prop_assert!(mul_wide(i128::MAX as u128, c as u128) <= ab);
+            }
         }
     }
 
