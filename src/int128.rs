@@ -1,11 +1,12 @@
 //! The core's 128-bit integer operations that are kept out of line.
 //!
-//! A 32-bit core does 128-bit arithmetic in many instructions, and LLVM
-//! has no runtime call for 128-bit division on those targets: every
-//! `i128`/`u128` `/` or `%` not by a power of two — even by a constant like
-//! 3 — is expanded in place into a bit-by-bit loop of about 700 bytes of
-//! Thumb code, a checked multiply into ~400 bytes, a saturating add into
-//! ~40. The discipline, selection, refclock fit and time conversions use
+//! A 32-bit core does 128-bit arithmetic in many instructions: every
+//! `i128`/`u128` `/` or `%` — even by a constant like 3, and at opt-level
+//! "z" even a signed one by 4 — is either expanded in place into a
+//! bit-by-bit loop of about 700 bytes of Thumb code (opt-level "s") or a
+//! call to `__divti3`/`__udivti3`, which brings compiler-builtins' 1.3 KB
+//! `u128_div_rem` into the image (opt-level "z"); a checked multiply is
+//! ~400 bytes, a saturating add ~40, a compare-and-select 40-100. The discipline, selection, refclock fit and time conversions use
 //! them in dozens of places; routing them through the functions here leaves
 //! one copy in a firmware image. On 64-bit hosts the division is the same
 //! plus a call and the rest stays inline. Results are exactly those of the

@@ -51,7 +51,7 @@
 //! Owns: the clock state machine and estimator. Must not know about packets,
 //! associations or selection. No floats, no panics, saturating fixed point:
 //! times, phases and frequencies in `i64` (2^-32 s, 2^-48), variances in
-//! `i128`, products of either through the 256-bit arithmetic of [`wide`].
+//! `i128`, products of either through the 256-bit arithmetic of `wide`.
 
 mod config;
 mod envelope;
