@@ -38,9 +38,6 @@ pub struct Combined {
     pub offset: NtpDuration,
     /// RMS residual of the kept offsets about the fitted line, 2^-32 s.
     pub jitter: NtpDuration,
-    /// Offset slope across the window (our frequency error as seen by the reference),
-    /// parts per billion; 0 when not fitted.
-    pub slope_ppb: i64,
     /// Offsets collected.
     pub collected: usize,
     /// Offsets kept after trimming.
@@ -264,20 +261,12 @@ impl<const N: usize> OffsetAccumulator<N> {
             let r = i128::from(self.residual(&line, i)?);
             var = var.sat_add(r.sat_mul(r));
         }
-        let slope_ppb = if line.sxx == 0 {
-            0
-        } else {
-            checked_mul_i128(line.sxy, 1_000_000_000)
-                .and_then(|v| checked_div_i128(v, line.sxx))
-                .unwrap_or(0)
-        };
         self.clear();
         Some(Combined {
             offset: NtpDuration::from_bits(i64::try_from(offset).ok()?),
             jitter: NtpDuration::from_bits(
                 i64::try_from(isqrt(div_i128(var, k))).unwrap_or(i64::MAX),
             ),
-            slope_ppb: i64::try_from(slope_ppb).unwrap_or(0),
             collected,
             kept: kept_idx.len(),
             time,
@@ -305,7 +294,6 @@ mod tests {
         let c = Combined {
             offset: NtpDuration::from_seconds(-4647),
             jitter: NtpDuration::from_seconds(4999),
-            slope_ppb: 0,
             collected: 4,
             kept: 3,
             time: t(0),
@@ -336,8 +324,9 @@ mod tests {
     }
 
     /// 64 s of per-second offsets falling 20 µs per second (our clock runs 20 ppm fast)
-    /// plus ±1 µs noise, through an accumulator of `N`.
-    fn ramp<const N: usize>() -> Combined {
+    /// plus ±1 µs noise, through an accumulator of `N`; also the slope (ppb) of the line
+    /// fitted through all the points it holds.
+    fn ramp<const N: usize>() -> (Combined, i128) {
         let mut acc = OffsetAccumulator::<N>::new();
         let mut seed = 12345u64;
         for s in 0..64 {
@@ -348,13 +337,15 @@ mod tests {
                 t(s),
             );
         }
-        acc.take().unwrap()
+        let all: std::vec::Vec<u8> = (0..acc.len() as u8).collect();
+        let line = acc.fit(&all).unwrap();
+        (acc.take().unwrap(), line.sxy * 1_000_000_000 / line.sxx)
     }
 
     #[test]
     fn ramp_is_detrended() {
         // 64 slots hold every offset; 16 merge neighbours and keep the whole span.
-        for c in [ramp::<64>(), ramp::<16>()] {
+        for (c, slope_ppb) in [ramp::<64>(), ramp::<16>()] {
             let err = c.offset - NtpDuration::from_micros(300 - 20 * 63);
             assert!(err.abs() < NtpDuration::from_micros(1), "error {err}");
             assert!(
@@ -362,11 +353,11 @@ mod tests {
                 "jitter {}",
                 c.jitter
             );
-            assert!((c.slope_ppb + 20_000).abs() < 200, "slope {}", c.slope_ppb);
+            assert!((slope_ppb + 20_000).abs() < 200, "slope {slope_ppb}");
             assert_eq!(c.time, t(63));
         }
         // Merged points still span the window: the slope is that of all 64 s.
-        assert_eq!(ramp::<16>().collected, 16);
+        assert_eq!(ramp::<16>().0.collected, 16);
     }
 
     #[test]
