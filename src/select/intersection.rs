@@ -29,7 +29,6 @@ impl Interval {
         self.hi >= low && self.lo <= high
     }
 
-    #[cfg_attr(target_pointer_width = "32", inline(never))]
     fn covers(&self, point: i64) -> bool {
         self.lo <= point && point <= self.hi
     }

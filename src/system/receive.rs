@@ -17,9 +17,9 @@ use crate::server::ClientRequest;
 use crate::time::NtpTime;
 use crate::wire::{self, KissCode, Mode, NtpPacket};
 
-use super::Ntp;
 use super::slot::Source;
 use super::transmit::{Transmit, TransmitKind};
+use super::{Ntp, count};
 
 impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// A datagram `bytes` arrived from `from`, received at local time
@@ -42,13 +42,13 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         rx_time: NtpTime,
         out: &mut [u8],
     ) -> Option<Transmit> {
-        self.counters.received = self.counters.received.saturating_add(1);
+        count(&mut self.counters.received);
         if is_refclock_address(from) {
-            self.counters.restricted = self.counters.restricted.saturating_add(1);
+            count(&mut self.counters.restricted);
             return None;
         }
         let Ok(mode) = wire::peek_mode(bytes) else {
-            self.counters.malformed = self.counters.malformed.saturating_add(1);
+            count(&mut self.counters.malformed);
             return None;
         };
         match mode {
@@ -57,11 +57,11 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             // No mode 6 responder in this build: treated as `noquery` for all.
             #[cfg(not(feature = "control"))]
             Mode::Control => {
-                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                count(&mut self.counters.restricted);
                 None
             }
             Mode::Private => {
-                self.counters.mode7 = self.counters.mode7.saturating_add(1);
+                count(&mut self.counters.mode7);
                 None
             }
             _ => self.handle_time_packet(now, from, bytes, rx_time, out),
@@ -77,7 +77,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         out: &mut [u8],
     ) -> Option<Transmit> {
         let Ok(packet) = NtpPacket::parse(bytes) else {
-            self.counters.malformed = self.counters.malformed.saturating_add(1);
+            count(&mut self.counters.malformed);
             return None;
         };
         let mode = packet.header.mode;
@@ -95,7 +95,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 authenticated,
             };
             if self.access.check(from, now, request).decision == Decision::Drop {
-                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                count(&mut self.counters.restricted);
                 return None;
             }
             self.deliver(index, now, &packet, bytes, rx_time);
@@ -108,7 +108,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 None
             }
             _ => {
-                self.counters.no_association = self.counters.no_association.saturating_add(1);
+                count(&mut self.counters.no_association);
                 None
             }
         }
@@ -201,7 +201,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         let key = packet_key(packet, bytes, &self.keys);
         let Ok(key) = key else {
             // Bad or unknown MAC: silence, never a crypto-NAK.
-            self.counters.restricted = self.counters.restricted.saturating_add(1);
+            count(&mut self.counters.restricted);
             return None;
         };
         let request = Request {
@@ -229,7 +229,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         // Not mobilised: a stateless symmetric passive reply, like a server.
         match verdict.decision {
             Decision::Drop | Decision::Refuse => {
-                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                count(&mut self.counters.restricted);
                 None
             }
             _ => self.answer(verdict.decision, from, packet, bytes, rx_time, out),
@@ -262,7 +262,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             allowed,
             !self.config.allow_unauthenticated_peers,
         ) {
-            self.counters.no_association = self.counters.no_association.saturating_add(1);
+            count(&mut self.counters.no_association);
             return;
         }
         let mut config = AssociationConfig::broadcast_client(from, self.config.broadcast_delay);
@@ -299,7 +299,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         let verdict = self.access.check(from, now, request);
         match verdict.decision {
             Decision::Drop | Decision::Refuse => {
-                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                count(&mut self.counters.restricted);
                 None
             }
             decision => self.answer(decision, from, packet, bytes, rx_time, out),
@@ -321,14 +321,14 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         let req = ClientRequest::from_packet(packet, bytes, &self.keys).ok()?;
         if let Decision::Kod(code) = decision {
             let built = self.server.kod_to(&req, code, out).ok()?;
-            self.counters.kod_sent = self.counters.kod_sent.saturating_add(1);
+            count(&mut self.counters.kod_sent);
             return Some(Transmit::reply(from, built, TransmitKind::KissOfDeath));
         }
         let built = self
             .server
             .reply_to(&req, from, rx_time, &self.sys, &self.keys, out)
             .ok()?;
-        self.counters.replies = self.counters.replies.saturating_add(1);
+        count(&mut self.counters.replies);
         Some(Transmit::reply(from, built, TransmitKind::Reply))
     }
 
@@ -344,7 +344,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     ) -> Option<Transmit> {
         let control_key = self.config.control_key.and_then(|id| self.keys.trusted(id));
         let Ok(request) = ControlRequest::parse(bytes, control_key) else {
-            self.counters.malformed = self.counters.malformed.saturating_add(1);
+            count(&mut self.counters.malformed);
             return None;
         };
         let kind = super::transmit::control_kind(&request);
@@ -371,12 +371,12 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 may_amplify: false,
             },
             Decision::Drop | Decision::Kod(_) => {
-                self.counters.restricted = self.counters.restricted.saturating_add(1);
+                count(&mut self.counters.restricted);
                 return None;
             }
         };
         let reply = ControlReply::new(request, policy)?;
-        self.counters.control = self.counters.control.saturating_add(1);
+        count(&mut self.counters.control);
         self.control = Some((from, reply));
         self.next_control_fragment(now, out)
     }
