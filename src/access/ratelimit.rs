@@ -195,6 +195,13 @@ impl Bucket {
     }
 }
 
+/// Adds one to a [`RateStats`] counter, saturating (out of line on 32-bit
+/// targets: nine places).
+#[cfg_attr(target_pointer_width = "32", inline(never))]
+fn bump(counter: &mut u32) {
+    *counter = counter.saturating_add(1);
+}
+
 /// Ticks from `then` to `now`, "long ago" for gaps ≥ 2^31 ticks or going
 /// backwards.
 fn elapsed(now: u32, then: u32) -> u32 {
@@ -313,20 +320,20 @@ impl<const N: usize> RateLimiter<N> {
             let drained = slot.score.saturating_sub(gap);
             if gap < guard || drained.saturating_add(avg) > limit {
                 slot.score = drained;
-                self.stats.limited = self.stats.limited.saturating_add(1);
+                bump(&mut self.stats.limited);
                 let send = kod
                     && slot.state() & KOD_SENT == 0
                     && self.kod_bucket.take(now, p.kod_per_second);
                 if send {
                     slot.set_state(slot.state() | KOD_SENT);
-                    self.stats.kods = self.stats.kods.saturating_add(1);
+                    bump(&mut self.stats.kods);
                     return RateDecision::LimitedKod;
                 }
                 return RateDecision::Limited;
             }
             slot.score = drained.saturating_add(avg);
             slot.set_state((slot.state() | ESTABLISHED) & !KOD_SENT);
-            self.stats.accepted = self.stats.accepted.saturating_add(1);
+            bump(&mut self.stats.accepted);
             return RateDecision::Accept;
         }
 
@@ -354,23 +361,23 @@ impl<const N: usize> RateLimiter<N> {
         match victim.and_then(|(i, class, _)| ways.get_mut(i).map(|s| (s, class))) {
             Some((slot, class)) => {
                 if class != 0 {
-                    self.stats.evictions = self.stats.evictions.saturating_add(1);
+                    bump(&mut self.stats.evictions);
                 }
                 *slot = Slot {
                     tag_state: tag | u64::from(USED),
                     last: now,
                     score: avg,
                 };
-                self.stats.accepted = self.stats.accepted.saturating_add(1);
+                bump(&mut self.stats.accepted);
                 RateDecision::Accept
             }
             None => {
-                self.stats.untracked = self.stats.untracked.saturating_add(1);
+                bump(&mut self.stats.untracked);
                 if self.overflow_bucket.take(now, p.overflow_per_second) {
-                    self.stats.accepted = self.stats.accepted.saturating_add(1);
+                    bump(&mut self.stats.accepted);
                     RateDecision::Accept
                 } else {
-                    self.stats.limited = self.stats.limited.saturating_add(1);
+                    bump(&mut self.stats.limited);
                     RateDecision::Limited
                 }
             }
@@ -382,7 +389,7 @@ impl<const N: usize> RateLimiter<N> {
     pub fn allow_kod(&mut self, now: NtpTime) -> bool {
         let ok = self.kod_bucket.take(ticks(now), self.params.kod_per_second);
         if ok {
-            self.stats.kods = self.stats.kods.saturating_add(1);
+            bump(&mut self.stats.kods);
         }
         ok
     }
