@@ -9,7 +9,7 @@
 
 use crate::auth::{AuthError, KeyId, KeyTable};
 use crate::sample::Sample;
-use crate::time::{NtpDuration, NtpTime};
+use crate::time::{NtpDuration, NtpTime, NtpTimestamp};
 use crate::wire::{HeaderRepr, LeapIndicator, Mode, NtpPacket};
 
 use super::config::AssociationMode;
@@ -158,11 +158,7 @@ impl Association {
                 // over would starve the peer (a CVE-2015-1799-class DoS).
                 // While the peer is unreachable the window is open again, so
                 // a peer that stepped its clock back is heard after 8 polls.
-                if authenticated
-                    && self.reach.is_reachable()
-                    && !self.org.is_zero()
-                    && xmt.resolve(rx_time) <= self.org.resolve(rx_time)
-                {
+                if authenticated && self.reach.is_reachable() && self.is_replay(xmt, rx_time) {
                     return Err(Rejection::Duplicate);
                 }
                 // RFC 5905: remember the remote's transmit time and our receive
@@ -190,7 +186,7 @@ impl Association {
                 // packet taken from this server. Checked after the MAC, so an
                 // unauthenticated packet cannot move the window and lock the
                 // real broadcasts out (CVE-2016-7427).
-                if !self.org.is_zero() && xmt.resolve(rx_time) <= self.org.resolve(rx_time) {
+                if self.is_replay(xmt, rx_time) {
                     return Err(Rejection::Duplicate);
                 }
                 self.org = xmt;
@@ -210,6 +206,12 @@ impl Association {
             }
         };
         Ok(self.accept(sample, h, rx_time, sys))
+    }
+
+    /// Whether transmit timestamp `xmt` (received at `rx_time`) is no newer
+    /// than that of the last packet taken from the remote: a replay.
+    fn is_replay(&self, xmt: NtpTimestamp, rx_time: NtpTime) -> bool {
+        !self.org.is_zero() && xmt.resolve(rx_time) <= self.org.resolve(rx_time)
     }
 
     /// A packet passed every test: count it as heard and run the filter.
