@@ -103,6 +103,8 @@ impl Slot {
     }
 
     /// The newest sample in the clock filter (the last exchange).
+    // Out of line on 32-bit targets: returns a 40-byte sample, in two places.
+    #[cfg_attr(target_pointer_width = "32", inline(never))]
     pub(crate) fn newest_sample(&self) -> Option<Sample> {
         let stages = match &self.source {
             Source::Network(a) => a.filter().stages(),
