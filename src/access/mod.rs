@@ -137,6 +137,9 @@ pub struct Access<const R: usize, const N: usize> {
 impl<const R: usize, const N: usize> Access<R, N> {
     /// An empty restrict list (defaults `nomodify`) and an empty limiter keyed
     /// with `entropy`.
+    // Out of line, like the limiter's: each builds its value straight into
+    // the caller's (an `Ntp` under construction), with no copy on the stack.
+    #[inline(never)]
     pub fn new(params: RateParams, entropy: u64) -> Self {
         Access {
             restrict: RestrictList::new(),

@@ -160,6 +160,13 @@ struct Slot {
 const STATE_BITS: u64 = 7;
 
 impl Slot {
+    /// A free slot (all zero: the table starts as a `memset`).
+    const EMPTY: Slot = Slot {
+        tag_state: 0,
+        last: 0,
+        score: 0,
+    };
+
     fn state(&self) -> u8 {
         (self.tag_state & STATE_BITS) as u8
     }
@@ -231,12 +238,13 @@ pub struct RateLimiter<const N: usize> {
 impl<const N: usize> RateLimiter<N> {
     /// An empty limiter. `entropy` keys the address hash; give it a fresh
     /// random value at start (a predictable key lets a flooder aim at one set).
+    #[inline(never)]
     pub fn new(params: RateParams, entropy: u64) -> Self {
         RateLimiter {
             params,
             k0: entropy,
             k1: entropy.rotate_left(29) ^ 0x6a09_e667_f3bc_c908,
-            slots: [Slot::default(); N],
+            slots: [Slot::EMPTY; N],
             kod_bucket: Bucket::default(),
             overflow_bucket: Bucket {
                 sixteenths: u32::MAX,

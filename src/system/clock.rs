@@ -382,13 +382,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     /// jitter, wander) and the loss of synchronisation when no source has
     /// been usable for too long.
     pub(crate) fn refresh_system_variables(&mut self, now: NtpTime) {
-        self.sys.poll = self.discipline.poll_interval();
-        self.sys.frequency = self.discipline.frequency();
-        self.sys.clock_jitter = self
-            .discipline
-            .phase_uncertainty()
-            .unwrap_or(NtpDuration::ZERO);
-        self.sys.time_constant = self.sys.poll.log2();
+        super::follow_discipline(&mut self.sys, &self.discipline);
         if !self.sys.is_synchronized() {
             return;
         }

@@ -199,13 +199,34 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     ///
     /// If `config.saved_frequency` holds a drift value, the first adjustment
     /// (ready at once from [`poll_adjustment`](Self::poll_adjustment)) sets it.
+    #[inline(never)]
     pub fn new(config: SystemConfig, now: NtpTime, seed: [u8; 16]) -> Self {
-        let discipline = Discipline::new(config.discipline, config.saved_frequency);
+        // Built in place: the value is one struct expression at the end,
+        // written straight into the caller's destination (out of line, so
+        // that is the caller's variable), its big parts by constructors that
+        // are out of line too; what must happen at start (the discipline's
+        // first timeout, its events, the system variables that follow it)
+        // happens beforehand on the parts involved. A `let mut ntp = Ntp {..}`
+        // finished through `&mut ntp` would be a whole second `Ntp` on the
+        // stack (~15 KB on a Cortex-M), copied out on return.
+        let mut discipline = Discipline::new(config.discipline, config.saved_frequency);
         let mut rng = Rng::new(seed);
         let limiter_key = rng.next_u64();
         let mut sys = SystemVariables::UNSYNCHRONIZED;
         sys.precision = config.precision;
-        let mut ntp = Ntp {
+        sys.events.record(SystemEvent::Restart as u8);
+        if config.saved_frequency.is_none() {
+            sys.events.record(SystemEvent::FreqNotSet as u8);
+        }
+        // The discipline hands out the restored drift, if any, at once.
+        let adjustment = discipline.handle_timeout(now);
+        let mut events = EventQueue::default();
+        while let Some(event) = discipline.poll_event() {
+            record(&mut sys, &mut events, event);
+        }
+        // Not synchronised yet: only the variables that follow the discipline.
+        follow_discipline(&mut sys, &discipline);
+        Ntp {
             slots: heapless::Vec::new(),
             drivers: heapless::Vec::new(),
             next_id: 0,
@@ -223,27 +244,16 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             control: None,
             #[cfg(feature = "control")]
             amplification: AmplificationBudget::new(AMPLIFICATION_BURST, AMPLIFICATION_PER_SECOND),
-            adjustment: None,
+            adjustment,
             adjustment_outstanding: false,
             kernel_update: None,
             kernel_sample: None,
             kernel_pll: false,
-            events: EventQueue::default(),
+            events,
             counters: SystemCounters::default(),
             rng,
             config,
-        };
-        ntp.sys.events.record(SystemEvent::Restart as u8);
-        if ntp.config.saved_frequency.is_none() {
-            ntp.sys.events.record(SystemEvent::FreqNotSet as u8);
         }
-        // The discipline hands out the restored drift, if any, at once.
-        if let Some(adj) = ntp.discipline.handle_timeout(now) {
-            ntp.set_adjustment(adj);
-        }
-        ntp.drain_discipline_events();
-        ntp.refresh_system_variables(now);
-        ntp
     }
 
     /// The configuration in force.
@@ -553,20 +563,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     /// Queues `event` for the caller and, for system events, records it in
     /// the system status word's event counter (what `ntpq -c rv` shows).
     fn emit(&mut self, event: Event) {
-        let code = match event {
-            Event::ClockStepped { .. } => Some(SystemEvent::ClockStep),
-            Event::PanicThresholdExceeded { .. } => Some(SystemEvent::PanicStop),
-            Event::FrequencySet { .. } => Some(SystemEvent::FreqSet),
-            Event::Synchronized { .. } => Some(SystemEvent::ClockSync),
-            Event::SyncLost => Some(SystemEvent::NoSystemPeer),
-            Event::LeapArmed { .. } => Some(SystemEvent::LeapArmed),
-            Event::LeapApplied { .. } => Some(SystemEvent::LeapEvent),
-            _ => None,
-        };
-        if let Some(code) = code {
-            self.sys.events.record(code as u8);
-        }
-        self.events.push(event);
+        record(&mut self.sys, &mut self.events, event);
     }
 
     fn set_adjustment(&mut self, adj: ClockAdjustment) {
@@ -623,4 +620,34 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             max_stratum: 16,
         }
     }
+}
+
+/// Queues `event` in `events` and, for system events, records it in `sys`'s
+/// status word event counter (what `ntpq -c rv` shows).
+fn record<const N: usize>(sys: &mut SystemVariables, events: &mut EventQueue<N>, event: Event) {
+    let code = match event {
+        Event::ClockStepped { .. } => Some(SystemEvent::ClockStep),
+        Event::PanicThresholdExceeded { .. } => Some(SystemEvent::PanicStop),
+        Event::FrequencySet { .. } => Some(SystemEvent::FreqSet),
+        Event::Synchronized { .. } => Some(SystemEvent::ClockSync),
+        Event::SyncLost => Some(SystemEvent::NoSystemPeer),
+        Event::LeapArmed { .. } => Some(SystemEvent::LeapArmed),
+        Event::LeapApplied { .. } => Some(SystemEvent::LeapEvent),
+        _ => None,
+    };
+    if let Some(code) = code {
+        sys.events.record(code as u8);
+    }
+    events.push(event);
+}
+
+/// The system variables that follow the discipline whether or not we are
+/// synchronised: poll interval, frequency, clock jitter, time constant.
+fn follow_discipline(sys: &mut SystemVariables, discipline: &Discipline) {
+    sys.poll = discipline.poll_interval();
+    sys.frequency = discipline.frequency();
+    sys.clock_jitter = discipline
+        .phase_uncertainty()
+        .unwrap_or(crate::time::NtpDuration::ZERO);
+    sys.time_constant = sys.poll.log2();
 }
