@@ -10,7 +10,8 @@
 //! sentences with a PPS edge each second, 4 upstream servers answering each
 //! poll 25 ms later with the true time, and a client request every 2 s
 //! (checked with [`sundial::sntp`]), a mode 6 read now and then, a request
-//! from an `ignore`d network. The stack is painted before the run; at the
+//! from an `ignore`d network. The core lives in `main`'s frame, built
+//! straight into it. The stack is painted before the run; at the
 //! end it prints the high-water mark and exits 0 over semihosting only if
 //! the board reached stratum 1 on its GPS receiver and answered its
 //! clients, and answered the mode 6 reads if and only if built `full`.
@@ -180,15 +181,9 @@ struct Pending {
     bytes: [u8; 48],
 }
 
+/// Configures the core as the board's ntp.conf would.
 #[inline(never)]
-fn setup(osc: &Oscillator) -> &'static mut Board {
-    let t0 = osc.local(0);
-    let board: &'static mut Board = cortex_m::singleton!(: Board = Ntp::new(
-        SystemConfig { precision: -22, ..SystemConfig::default() },
-        t0,
-        [0x42; 16],
-    ))
-    .unwrap_or_else(|| fail("singleton"));
+fn setup(board: &mut Board, t0: NtpTime) {
     let fudge = Fudge {
         time2: NtpDuration::from_millis(100),
         flags: FudgeFlags::FLAG1,
@@ -223,24 +218,39 @@ fn setup(osc: &Oscillator) -> &'static mut Board {
             fail("restrict entry");
         }
     }
-    board
 }
 
 #[entry]
 fn main() -> ! {
-    let mut osc = Oscillator {
+    let osc = Oscillator {
         offset_ns: 3_000_000,
         remainder: 0,
         error_ppt: 20_000_000,
         correction_ppt: 0,
     };
-    // Two marks: building the core (Ntp::new returns it by value, then it is
-    // moved into its static), and running it (painted again after setup).
+    // Two marks: building and configuring the core, and running it (painted
+    // again after setup). The core lives in this frame (`main` never
+    // returns), so both include it: `Ntp::new` builds it straight into this
+    // variable, whereas moving it into a static (`cortex_m::singleton!`)
+    // would first build it on the stack and copy it, one more core's worth
+    // of RAM at the deepest point.
     stack::paint();
-    let board = setup(&osc);
+    let t0 = osc.local(0);
+    let mut core = Board::new(
+        SystemConfig { precision: -22, ..SystemConfig::default() },
+        t0,
+        [0x42; 16],
+    );
+    setup(&mut core, t0);
     let setup_stack = stack::high_water();
     stack::paint();
+    run(&mut core, osc, setup_stack)
+}
 
+/// The scenario, then the report and the exit. Out of line: this frame's
+/// buffers sit near the stack pointer, not beyond the core in `main`'s.
+#[inline(never)]
+fn run(board: &mut Board, mut osc: Oscillator, setup_stack: usize) -> ! {
     let mut inbox: [Option<Pending>; 8] = [const { None }; 8];
     let mut buf = [0u8; MAX_PACKET_LEN];
     let mut sentence = [0u8; 80];
