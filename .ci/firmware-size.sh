@@ -218,9 +218,10 @@ for t in "${TARGETS[@]}"; do
 done
 
 # Stack depth: the server scenario in QEMU on the Cortex-M3 (LM3S6965: 64 KiB RAM).
-# Two marks: building the core (Ntp::new returns it by value, then it is moved into
-# its static: about 2.6 times its size, once) and running it (painted again after
-# setup, read at the end).
+# Two marks: building and configuring the core and running it (painted again after
+# setup, read at the end). The core lives in main's frame (built straight into it),
+# so both marks include it and the static RAM above does not: RAM needed = the larger
+# mark + static RAM.
 t=$m3
 for b in server server-full; do
     have "$t/$b" || continue
