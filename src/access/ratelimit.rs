@@ -244,7 +244,10 @@ impl<const N: usize> RateLimiter<N> {
             params,
             k0: entropy,
             k1: entropy.rotate_left(29) ^ 0x6a09_e667_f3bc_c908,
-            slots: [Slot::EMPTY; N],
+            // One constant array (all zero): a memset straight into the value
+            // being built; `[Slot::EMPTY; N]` would be filled slot by slot in
+            // a temporary on the stack (4 KB for 256 clients) and copied.
+            slots: const { [Slot::EMPTY; N] },
             kod_bucket: Bucket::default(),
             overflow_bucket: Bucket {
                 sixteenths: u32::MAX,

@@ -76,7 +76,9 @@ impl<const N: usize> InterleaveTable<N> {
     /// An empty table.
     pub const fn new() -> Self {
         InterleaveTable {
-            entries: [FREE; N],
+            // One constant array: a memset into the caller's value, not a
+            // temporary filled entry by entry and copied (see RateLimiter::new).
+            entries: const { [FREE; N] },
             victim: 0,
         }
     }
