@@ -16,7 +16,10 @@ const T0: NtpTime = NtpTime::from_parts(4_004_208_000, 0);
 fn keys() -> KeyTable<2> {
     let mut t = KeyTable::new();
     let _ = t.insert(Key::new(KeyId(1), Algorithm::Md5, b"secret").unwrap(), true);
-    let _ = t.insert(Key::new(KeyId(3), Algorithm::Aes128Cmac, &[7; 16]).unwrap(), true);
+    let _ = t.insert(
+        Key::new(KeyId(3), Algorithm::Aes128Cmac, &[7; 16]).unwrap(),
+        true,
+    );
     t
 }
 
@@ -98,7 +101,9 @@ fuzz_target!(|data: &[u8]| {
             let i = usize::from(op) % pkt.len();
             pkt[i] ^= 1 << (op % 8);
         }
-        let Ok(p) = NtpPacket::parse(&pkt) else { continue };
+        let Ok(p) = NtpPacket::parse(&pkt) else {
+            continue;
+        };
         let rx = now + NtpDuration::from_micros(i64::from(op));
         let result = a.handle_packet(rx, &p, &pkt, &sys, &keys);
         last_fed = pkt.clone();
@@ -119,14 +124,19 @@ fuzz_target!(|data: &[u8]| {
                 assert!(h.origin_timestamp == xmt || (sel % 5 == 2 && h.origin_timestamp == rec));
             }
             3 => {
-                assert!(matches!(h.mode, Mode::SymmetricActive | Mode::SymmetricPassive));
+                assert!(matches!(
+                    h.mode,
+                    Mode::SymmetricActive | Mode::SymmetricPassive
+                ));
                 let (xmt, _) = sent.expect("a symmetric sample needs our packet");
                 assert_eq!(h.origin_timestamp, xmt);
             }
             _ => assert_eq!(h.mode, Mode::Broadcast),
         }
         if let Some(id) = keyed {
-            let mac = p.mac.expect("keyed association accepted a packet without MAC");
+            let mac = p
+                .mac
+                .expect("keyed association accepted a packet without MAC");
             assert_eq!(mac.key_id, id.0);
             assert!(keys.verify(p.mac_input(&pkt), id, mac.digest).is_ok());
         }

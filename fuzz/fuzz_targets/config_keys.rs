@@ -3,10 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sundial::config::{parse_key_line, parse_keys, KeyLine};
+use sundial::config::{KeyLine, parse_key_line, parse_keys};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = core::str::from_utf8(data) else { return };
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
     for line in text.lines() {
         if let Ok(Some(KeyLine::Key(key))) = parse_key_line(line) {
             assert!((1..=65535).contains(&key.id().0));

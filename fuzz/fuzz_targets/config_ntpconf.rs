@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sundial::config::{parse, LineReader, Parser};
+use sundial::config::{LineReader, Parser, parse};
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = LineReader::<256>::new();
@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
     let parsed = parser.finish();
     if let Ok(text) = core::str::from_utf8(data) {
         if text.lines().all(|l| l.len() <= 256) {
-            let whole = parse::<8, 8, 8>(text).expect("chunked parse succeeded, whole parse must too");
+            let whole =
+                parse::<8, 8, 8>(text).expect("chunked parse succeeded, whole parse must too");
             assert_eq!(whole, parsed);
         }
     }

@@ -12,5 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let mut out = vec![0u8; message.buffer_len()];
     let n = message.emit(&mut out).expect("a parsed message emits");
     assert_eq!(&out[..n], data, "re-emit differs");
-    assert_eq!(ControlRepr::parse(&out[..n]), Ok(message), "re-parse differs");
+    assert_eq!(
+        ControlRepr::parse(&out[..n]),
+        Ok(message),
+        "re-parse differs"
+    );
 });

@@ -5,18 +5,35 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sundial::control::{ControlContext, ControlPolicy, ControlReply, ControlRequest, MAX_REPLY_LEN, PeerVariables};
+use sundial::NtpTime;
+use sundial::control::{
+    ControlContext, ControlPolicy, ControlReply, ControlRequest, MAX_REPLY_LEN, PeerVariables,
+};
 use sundial::server::SystemVariables;
 use sundial::wire::ControlRepr;
-use sundial::NtpTime;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(req) = ControlRequest::parse(data, None) else { return };
+    let Ok(req) = ControlRequest::parse(data, None) else {
+        return;
+    };
     let sys = SystemVariables::default();
     let peers: [PeerVariables<'_>; 0] = [];
-    let ctx = ControlContext { system: &sys, peers: &peers[..], now: NtpTime::from_parts(0xeeac_0000, 0), control_key: None };
+    let ctx = ControlContext {
+        system: &sys,
+        peers: &peers[..],
+        now: NtpTime::from_parts(0xeeac_0000, 0),
+        control_key: None,
+    };
     for may_amplify in [false, true] {
-        let Some(mut reply) = ControlReply::new(req.clone(), ControlPolicy { noquery: false, may_amplify }) else { return };
+        let Some(mut reply) = ControlReply::new(
+            req.clone(),
+            ControlPolicy {
+                noquery: false,
+                may_amplify,
+            },
+        ) else {
+            return;
+        };
         let mut buf = [0u8; MAX_REPLY_LEN];
         let (mut sent, mut offset, mut fragments) = (0usize, 0usize, 0usize);
         while let Some(n) = reply.next_fragment(&ctx, &mut buf) {

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sundial::NtpTime;
 use sundial::auth::{Algorithm, Key, KeyId, KeyTable};
 use sundial::server::{MAX_SERVER_PACKET_LEN, Server, SystemVariables, stamp_transmit};
 use sundial::wire::{KissCode, NtpPacket};
-use sundial::NtpTime;
 
 fuzz_target!(|data: &[u8]| {
     let mut keys = KeyTable::<2>::new();

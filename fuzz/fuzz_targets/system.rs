@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(local) = local {
         let _ = ntp.add_refclock(local, None, CandidateFlags::empty(), now);
     }
-    let _ = ntp.add_association(AssociationConfig::client(UPSTREAM), CandidateFlags::empty(), now);
+    let _ = ntp.add_association(
+        AssociationConfig::client(UPSTREAM),
+        CandidateFlags::empty(),
+        now,
+    );
     let mut out = [0u8; MAX_PACKET_LEN];
     let mut rest = data;
     // Each record: [source][seconds to advance][len][bytes; len].
@@ -38,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         let from = if source & 1 == 0 {
             UPSTREAM
         } else {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 0, 2, *source)), 123 + u16::from(*source))
+            SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::new(192, 0, 2, *source)),
+                123 + u16::from(*source),
+            )
         };
         if let Some(tx) = ntp.handle_packet(now, from, bytes, now, &mut out) {
             assert!(tx.len <= out.len());

@@ -211,10 +211,15 @@ fn setup(board: &mut Board, t0: NtpTime) {
         fail("key slot");
     }
     let r = &mut board.access_mut().restrict;
-    r.set_default(None, RestrictFlags::KOD | RestrictFlags::LIMITED | UPSTREAM_FLAGS);
+    r.set_default(
+        None,
+        RestrictFlags::KOD | RestrictFlags::LIMITED | UPSTREAM_FLAGS,
+    );
     // From a table in flash: built in code, the 8 entries cost ~120 B more.
     for &(addr, len, flags) in RESTRICT.iter() {
-        if r.add_prefix(IpAddr::V4(Ipv4Addr::from(addr)), len, flags).is_err() {
+        if r.add_prefix(IpAddr::V4(Ipv4Addr::from(addr)), len, flags)
+            .is_err()
+        {
             fail("restrict entry");
         }
     }
@@ -237,7 +242,10 @@ fn main() -> ! {
     stack::paint();
     let t0 = osc.local(0);
     let mut core = Board::new(
-        SystemConfig { precision: -22, ..SystemConfig::default() },
+        SystemConfig {
+            precision: -22,
+            ..SystemConfig::default()
+        },
         t0,
         [0x42; 16],
     );
