@@ -193,13 +193,13 @@ check() { # name value max
         fail "$1 = $2 bytes ($(kib "$2") KiB) > $3"
     fi
 }
-goal() { # name value goal ceiling
-    if [ "$2" -le "$3" ]; then
-        echo "ok:   $1 = $2 bytes ($(kib "$2") KiB) <= $3"
-    elif [ "$2" -le "$4" ]; then
-        echo "MISSED: $1 = $2 bytes ($(kib "$2") KiB) > goal $3 (ceiling $4)"
-    else
+goal() { # name value goal ceiling: fails above the ceiling, whether it is below the goal or above
+    if [ "$2" -gt "$4" ]; then
         fail "$1 = $2 bytes ($(kib "$2") KiB) > ceiling $4 (goal $3)"
+    elif [ "$2" -le "$3" ]; then
+        echo "ok:   $1 = $2 bytes ($(kib "$2") KiB) <= $3 (ceiling $4)"
+    else
+        echo "MISSED: $1 = $2 bytes ($(kib "$2") KiB) > goal $3 (ceiling $4)"
     fi
 }
 m3=thumbv7m-none-eabi
