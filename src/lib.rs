@@ -90,6 +90,7 @@ pub mod association;
 pub mod auth;
 pub mod config;
 pub mod control;
+mod counter;
 pub mod discipline;
 pub mod event;
 mod hash;

@@ -42,6 +42,7 @@
 
 use core::net::IpAddr;
 
+use crate::counter::bump;
 use crate::time::NtpTime;
 
 use super::restrict::{ip_key, prefix_mask};
@@ -200,13 +201,6 @@ impl Bucket {
             false
         }
     }
-}
-
-/// Adds one to a [`RateStats`] counter, saturating (out of line on 32-bit
-/// targets: nine places).
-#[cfg_attr(target_pointer_width = "32", inline(never))]
-fn bump(counter: &mut u32) {
-    *counter = counter.saturating_add(1);
 }
 
 /// Ticks from `then` to `now`, "long ago" for gaps ≥ 2^31 ticks or going

@@ -30,8 +30,9 @@ use super::fudge::{Fudge, FudgeFlags};
 use super::input::SerialSettings;
 use super::median::{Combined, OffsetAccumulator};
 use super::meinberg::{self, MeinbergError, STRING_LEN};
-use super::sentence::{Framing, SentenceAssembler, bump};
+use super::sentence::{Framing, SentenceAssembler};
 use super::status::{Holdover, LeapAnnouncement, SyncState};
+use crate::counter::bump;
 use crate::time::{NtpDuration, NtpTime};
 
 /// Without any string for this long (s) the clock counts as not synchronised.

@@ -19,8 +19,9 @@ use super::fudge::Fudge;
 use super::input::{SerialSettings, byte_time};
 use super::median::{Combined, OffsetAccumulator};
 use super::nmea::{self, MAX_SENTENCE_LEN, NmeaError, NmeaTime};
-use super::sentence::{Framing, SentenceAssembler, bump};
+use super::sentence::{Framing, SentenceAssembler};
 use super::status::Holdover;
+use crate::counter::bump;
 use crate::time::{NtpDuration, NtpTime};
 
 /// Precision of serial NMEA time, log2 s (≈ 2 ms, as ntpd).

@@ -19,8 +19,8 @@
 
 use super::fudge::{Fudge, FudgeFlags};
 use super::median::{Combined, OffsetAccumulator};
-use super::sentence::bump;
 use super::status::{Holdover, SyncState};
+use crate::counter::bump;
 use crate::time::{NtpDuration, NtpTime};
 
 /// Precision of a captured PPS edge, log2 s (≈ 1 µs).

@@ -8,6 +8,8 @@
 //! The timestamp type `T` is whatever the caller uses (the drivers use
 //! [`NtpTime`](crate::time::NtpTime)); the assembler only copies it.
 
+use crate::counter::bump;
+
 /// How sentences start and end on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -190,10 +192,6 @@ const ZERO_COUNTERS: AssemblerCounters = AssemblerCounters {
     garbage: 0,
     skipped_bytes: 0,
 };
-
-pub(crate) fn bump(counter: &mut u32) {
-    *counter = counter.saturating_add(1);
-}
 
 #[cfg(test)]
 mod tests {

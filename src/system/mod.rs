@@ -128,13 +128,6 @@ pub struct SystemCounters {
     pub mode7: u64,
 }
 
-/// Adds one to a [`SystemCounters`] field, saturating. Out of line on 32-bit
-/// targets: a 64-bit saturating add and its load and store, in 17 places.
-#[cfg_attr(target_pointer_width = "32", inline(never))]
-fn count(counter: &mut u64) {
-    *counter = counter.saturating_add(1);
-}
-
 /// The NTP core: `A` associations at most (network sources and reference
 /// clocks together), `K` keys at most, `R` reference clock drivers at most,
 /// `C` clients tracked by the rate limiter (a multiple of 8; 16 bytes each:

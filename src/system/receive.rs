@@ -11,15 +11,16 @@ use crate::association::{
 };
 #[cfg(feature = "control")]
 use crate::control::{ControlPolicy, ControlReply, ControlRequest};
+use crate::counter::bump_u64;
 use crate::event::Event;
 use crate::select::CandidateFlags;
 use crate::server::ClientRequest;
 use crate::time::NtpTime;
 use crate::wire::{self, KissCode, Mode, NtpPacket};
 
+use super::Ntp;
 use super::slot::Source;
 use super::transmit::{Transmit, TransmitKind};
-use super::{Ntp, count};
 
 impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R, C> {
     /// A datagram `bytes` arrived from `from`, received at local time
@@ -42,13 +43,13 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         rx_time: NtpTime,
         out: &mut [u8],
     ) -> Option<Transmit> {
-        count(&mut self.counters.received);
+        bump_u64(&mut self.counters.received);
         if is_refclock_address(from) {
-            count(&mut self.counters.restricted);
+            bump_u64(&mut self.counters.restricted);
             return None;
         }
         let Ok(mode) = wire::peek_mode(bytes) else {
-            count(&mut self.counters.malformed);
+            bump_u64(&mut self.counters.malformed);
             return None;
         };
         match mode {
@@ -57,11 +58,11 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             // No mode 6 responder in this build: treated as `noquery` for all.
             #[cfg(not(feature = "control"))]
             Mode::Control => {
-                count(&mut self.counters.restricted);
+                bump_u64(&mut self.counters.restricted);
                 None
             }
             Mode::Private => {
-                count(&mut self.counters.mode7);
+                bump_u64(&mut self.counters.mode7);
                 None
             }
             _ => self.handle_time_packet(now, from, bytes, rx_time, out),
@@ -77,7 +78,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         out: &mut [u8],
     ) -> Option<Transmit> {
         let Ok(packet) = NtpPacket::parse(bytes) else {
-            count(&mut self.counters.malformed);
+            bump_u64(&mut self.counters.malformed);
             return None;
         };
         let mode = packet.header.mode;
@@ -95,7 +96,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 authenticated,
             };
             if self.access.check(from, now, request).decision == Decision::Drop {
-                count(&mut self.counters.restricted);
+                bump_u64(&mut self.counters.restricted);
                 return None;
             }
             self.deliver(index, now, &packet, bytes, rx_time);
@@ -108,7 +109,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 None
             }
             _ => {
-                count(&mut self.counters.no_association);
+                bump_u64(&mut self.counters.no_association);
                 None
             }
         }
@@ -201,7 +202,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         let key = packet_key(packet, bytes, &self.keys);
         let Ok(key) = key else {
             // Bad or unknown MAC: silence, never a crypto-NAK.
-            count(&mut self.counters.restricted);
+            bump_u64(&mut self.counters.restricted);
             return None;
         };
         let request = Request {
@@ -229,7 +230,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         // Not mobilised: a stateless symmetric passive reply, like a server.
         match verdict.decision {
             Decision::Drop | Decision::Refuse => {
-                count(&mut self.counters.restricted);
+                bump_u64(&mut self.counters.restricted);
                 None
             }
             _ => self.answer(verdict.decision, from, packet, bytes, rx_time, out),
@@ -262,7 +263,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
             allowed,
             !self.config.allow_unauthenticated_peers,
         ) {
-            count(&mut self.counters.no_association);
+            bump_u64(&mut self.counters.no_association);
             return;
         }
         let mut config = AssociationConfig::broadcast_client(from, self.config.broadcast_delay);
@@ -299,7 +300,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         let verdict = self.access.check(from, now, request);
         match verdict.decision {
             Decision::Drop | Decision::Refuse => {
-                count(&mut self.counters.restricted);
+                bump_u64(&mut self.counters.restricted);
                 None
             }
             decision => self.answer(decision, from, packet, bytes, rx_time, out),
@@ -321,14 +322,14 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
         let req = ClientRequest::from_packet(packet, bytes, &self.keys).ok()?;
         if let Decision::Kod(code) = decision {
             let built = self.server.kod_to(&req, code, out).ok()?;
-            count(&mut self.counters.kod_sent);
+            bump_u64(&mut self.counters.kod_sent);
             return Some(Transmit::reply(from, built, TransmitKind::KissOfDeath));
         }
         let built = self
             .server
             .reply_to(&req, from, rx_time, &self.sys, &self.keys, out)
             .ok()?;
-        count(&mut self.counters.replies);
+        bump_u64(&mut self.counters.replies);
         Some(Transmit::reply(from, built, TransmitKind::Reply))
     }
 
@@ -344,7 +345,7 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
     ) -> Option<Transmit> {
         let control_key = self.config.control_key.and_then(|id| self.keys.trusted(id));
         let Ok(request) = ControlRequest::parse(bytes, control_key) else {
-            count(&mut self.counters.malformed);
+            bump_u64(&mut self.counters.malformed);
             return None;
         };
         let kind = super::transmit::control_kind(&request);
@@ -371,12 +372,12 @@ impl<const A: usize, const K: usize, const R: usize, const C: usize> Ntp<A, K, R
                 may_amplify: false,
             },
             Decision::Drop | Decision::Kod(_) => {
-                count(&mut self.counters.restricted);
+                bump_u64(&mut self.counters.restricted);
                 return None;
             }
         };
         let reply = ControlReply::new(request, policy)?;
-        count(&mut self.counters.control);
+        bump_u64(&mut self.counters.control);
         self.control = Some((from, reply));
         self.next_control_fragment(now, out)
     }
